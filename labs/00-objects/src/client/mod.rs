@@ -1,0 +1,96 @@
+//! The API client: how every component talks to "the API", whichever API that is.
+//!
+//! Components (kubelet, proxy, scheduler, controllers) are written against [`ApiClient`] and
+//! never know which implementation they get. This lab ships [`InMemoryApi`], a small but
+//! faithful API in one process (resource versions, optimistic concurrency, validation, watch),
+//! good enough to test the kubelet and the proxy before the API server exists. Lab 04 adds the
+//! real server and an HTTP implementation of the same trait.
+
+mod error;
+mod memory;
+mod resource;
+mod watch;
+
+use std::future::Future;
+
+pub use error::ApiError;
+pub use memory::{ApiClock, DEFAULT_HISTORY, InMemoryApi};
+pub use resource::ApiResource;
+pub use watch::{ObjectList, WatchEvent, WatchEventType, WatchStream};
+
+use crate::selector::LabelSelector;
+
+/// Shorthand for the result of an API call.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// How to delete: like Kubernetes' `DeleteOptions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeleteOptions {
+    /// Seconds the object gets to shut down. For kinds with graceful deletion (Pods), `None`
+    /// or a positive value only marks the object (`deletionTimestamp`); `Some(0)` removes it.
+    pub grace_period_seconds: Option<i64>,
+}
+
+impl DeleteOptions {
+    /// Delete at once, without grace: what the kubelet sends once a pod has stopped.
+    pub fn now() -> Self {
+        DeleteOptions {
+            grace_period_seconds: Some(0),
+        }
+    }
+}
+
+// ANCHOR: client_trait
+/// A typed client of the Kubernetes-style API, one method per verb.
+///
+/// Namespaced kinds take `Some(namespace)`; cluster-scoped kinds (Node) take `None`. In `list`
+/// and `watch`, `None` on a namespaced kind means "all namespaces".
+///
+/// The methods return `impl Future + Send` (not `async fn`) so that callers may spawn them on a
+/// multi-threaded runtime; implementations still write `async fn`.
+pub trait ApiClient: Send + Sync {
+    /// Reads one object.
+    fn get<K: ApiResource>(
+        &self,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> impl Future<Output = ApiResult<K>> + Send;
+
+    /// Lists the objects whose labels match `selector` (an empty selector matches all).
+    fn list<K: ApiResource>(
+        &self,
+        namespace: Option<&str>,
+        selector: &LabelSelector,
+    ) -> impl Future<Output = ApiResult<ObjectList<K>>> + Send;
+
+    /// Stores a new object; the server assigns uid, resourceVersion, creationTimestamp.
+    fn create<K: ApiResource>(&self, object: K) -> impl Future<Output = ApiResult<K>> + Send;
+
+    /// Replaces an object (PUT). Its `metadata.resourceVersion` must be the stored one, else
+    /// [`ApiError::Conflict`]: two writers never silently overwrite each other. The stored
+    /// status is kept; use [`ApiClient::update_status`] to change it.
+    fn update<K: ApiResource>(&self, object: K) -> impl Future<Output = ApiResult<K>> + Send;
+
+    /// Replaces only the status of an object (the `/status` subresource), with the same
+    /// resourceVersion check as `update`.
+    fn update_status<K: ApiResource>(&self, object: K)
+    -> impl Future<Output = ApiResult<K>> + Send;
+
+    /// Deletes an object and returns its last state (marked, for graceful deletion).
+    fn delete<K: ApiResource>(
+        &self,
+        namespace: Option<&str>,
+        name: &str,
+        options: DeleteOptions,
+    ) -> impl Future<Output = ApiResult<K>> + Send;
+
+    /// Streams every change after `resource_version` (from a list, or the last event seen), in
+    /// order. An empty version means "from now". A version older than the kept history is
+    /// [`ApiError::Gone`]: list again.
+    fn watch<K: ApiResource>(
+        &self,
+        namespace: Option<&str>,
+        resource_version: &str,
+    ) -> impl Future<Output = ApiResult<WatchStream<K>>> + Send;
+}
+// ANCHOR_END: client_trait

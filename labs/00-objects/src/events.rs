@@ -1,0 +1,105 @@
+//! `Event` (`v1`) and `Lease` (`coordination.k8s.io/v1`): what happened, and who is in charge.
+
+use serde::{Deserialize, Serialize};
+
+use crate::meta::{ObjectMeta, ObjectReference, resource};
+use crate::time::{MicroTime, Time};
+
+/// An Event: a report that something happened to an object (`Scheduled`, `BackOff`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Event {
+    /// Always `v1`.
+    pub api_version: String,
+    /// Always `Event`.
+    pub kind: String,
+    /// Usually `<object>.<unique suffix>`.
+    pub metadata: ObjectMeta,
+    /// The object the event is about.
+    pub involved_object: ObjectReference,
+    /// A CamelCase machine-readable reason, e.g. `FailedScheduling`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Human-readable detail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// `Normal` or `Warning`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    /// How many times this event repeated (repeats are folded into one object).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+    /// The first occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_timestamp: Option<Time>,
+    /// The latest occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_timestamp: Option<Time>,
+    /// When it happened, to the microsecond.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_time: Option<MicroTime>,
+    /// The component that reported it (the old field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<EventSource>,
+    /// The component that reported it, e.g. `skiff-scheduler`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporting_component: Option<String>,
+    /// Which instance of the component, e.g. the node name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporting_instance: Option<String>,
+    /// What was done, e.g. `Binding`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+}
+resource!(Event, "v1", "Event", namespaced: true, [
+    involved_object, reason, message, event_type, count, first_timestamp, last_timestamp,
+    event_time, source, reporting_component, reporting_instance, action
+]);
+
+/// The reporter of an Event.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct EventSource {
+    /// E.g. `kubelet`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub component: Option<String>,
+    /// E.g. the node name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+}
+
+/// A Lease: a named lock with an expiry, used for leader election and node heartbeats.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Lease {
+    /// Always `coordination.k8s.io/v1`.
+    pub api_version: String,
+    /// Always `Lease`.
+    pub kind: String,
+    /// E.g. `kube-scheduler` in `kube-system`, or a node's name in `kube-node-lease`.
+    pub metadata: ObjectMeta,
+    /// Who holds it and until when.
+    pub spec: LeaseSpec,
+}
+resource!(Lease, "coordination.k8s.io/v1", "Lease", namespaced: true, [spec]);
+
+/// The state of a Lease.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct LeaseSpec {
+    /// The current holder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder_identity: Option<String>,
+    /// How long after `renewTime` others may take the lease over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_duration_seconds: Option<i32>,
+    /// When the current holder acquired it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acquire_time: Option<MicroTime>,
+    /// When the holder last renewed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renew_time: Option<MicroTime>,
+    /// How many times it changed hands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_transitions: Option<i32>,
+}

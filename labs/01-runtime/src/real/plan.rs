@@ -1,0 +1,74 @@
+//! From a Created container to a spawn plan: environment, working directory, cgroups, rlimits.
+
+use crate::config::ContainerConfig;
+use crate::error::{Result, RuntimeError};
+use crate::process::SpawnPlan;
+use crate::status::{ContainerId, ContainerState, SandboxState};
+
+use super::RealRuntime;
+use super::launch::fallback_rlimits;
+use super::state::SandboxRecord;
+
+impl RealRuntime {
+    /// The environment of a container: a clean one, as in a real container. Only `PATH` comes
+    /// from the runtime (so host commands can be found); the pod's identity comes next, then the
+    /// container's own variables, which may override both.
+    pub(super) fn container_env(
+        &self,
+        sandbox: &SandboxRecord,
+        config: &ContainerConfig,
+    ) -> Vec<(String, String)> {
+        let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+        let mut env = vec![
+            ("PATH".to_string(), path),
+            ("HOSTNAME".to_string(), sandbox.config.name.clone()),
+            ("POD_NAME".to_string(), sandbox.config.name.clone()),
+            (
+                "POD_NAMESPACE".to_string(),
+                sandbox.config.namespace.clone(),
+            ),
+            ("POD_UID".to_string(), sandbox.config.uid.clone()),
+            ("POD_IP".to_string(), sandbox.ip.to_string()),
+        ];
+        if let Some(node) = &self.config.node_name {
+            env.push(("NODE_NAME".to_string(), node.clone()));
+        }
+        env.extend(config.env.iter().cloned());
+        env
+    }
+
+    /// Builds the spawn plan of a Created container, or says why it cannot start.
+    pub(super) fn plan_start(&self, id: &ContainerId) -> Result<SpawnPlan> {
+        let state = self.lock();
+        let record = state.container(id)?;
+        if record.state != ContainerState::Created {
+            return Err(RuntimeError::InvalidState {
+                id: id.0.clone(),
+                action: "start",
+                reason: format!(
+                    "container is {:?}; only a Created container can start",
+                    record.state
+                ),
+            });
+        }
+        let sandbox = state.sandbox(&record.sandbox_id)?;
+        if sandbox.state != SandboxState::Ready {
+            return Err(RuntimeError::InvalidState {
+                id: id.0.clone(),
+                action: "start",
+                reason: format!("its sandbox {} is not ready", record.sandbox_id),
+            });
+        }
+        Ok(SpawnPlan {
+            command: record.command.clone(),
+            env: self.container_env(sandbox, &record.config),
+            working_dir: record
+                .config
+                .working_dir
+                .clone()
+                .unwrap_or_else(|| sandbox.dir.clone()),
+            cgroup_procs: record.cgroup.procs_files(),
+            rlimits: fallback_rlimits(&self.cgroups, &record.config.limits),
+        })
+    }
+}

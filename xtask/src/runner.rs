@@ -1,0 +1,289 @@
+//! Running a lab's graded tests with Cargo and reading the results back.
+//!
+//! Used by the starter-honesty test, by `cargo xtask check` and by `cargo xtask grade`. Tests
+//! run in a workspace that may be a copy (a starter, a submission), with a target dir of the
+//! caller's choosing, so a run never waits on the lock of the `cargo test` that started it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::grading::TestRef;
+use crate::workspace::Lab;
+
+/// How one graded test ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// It passed (every time, with `--repeat`).
+    Passed,
+    /// It failed at least once; `output` is what it printed on the first failure.
+    Failed {
+        /// The test's captured output (panic message, assertion diff).
+        output: String,
+        /// It also passed at least once: flaky.
+        flaky: bool,
+    },
+    /// The test target does not contain it (renamed or deleted).
+    Missing,
+}
+
+impl Outcome {
+    /// Whether the test passed.
+    pub fn passed(&self) -> bool {
+        matches!(self, Outcome::Passed)
+    }
+}
+
+/// The result of running one lab's graded tests.
+#[derive(Debug, Clone)]
+pub enum LabRun {
+    /// The lab's tests compiled; each graded test has an outcome.
+    Ran(BTreeMap<TestRef, Outcome>),
+    /// The lab (or its tests) did not compile; the compiler's first error.
+    BuildFailed(String),
+}
+
+/// Where and how to run Cargo.
+#[derive(Debug, Clone)]
+pub struct CargoRun {
+    /// The workspace to test.
+    pub workspace: PathBuf,
+    /// The target dir to build into.
+    pub target_dir: PathBuf,
+    /// Run every test this many times.
+    pub repeat: u32,
+    /// Tells this copy's build apart from other copies' in a shared target dir (0: as is).
+    ///
+    /// Cargo names a workspace crate's artifacts after its path *inside* the workspace, so the
+    /// reference and a starter (both `labs/00-objects`) would overwrite each other's builds,
+    /// and an older source file could even pass for fresh. A distinct, harmless
+    /// `codegen-units` for the labs' crates gives each copy its own artifacts, while the
+    /// dependencies, compiled once, are shared.
+    pub variant: u8,
+}
+
+impl CargoRun {
+    /// A run of `workspace` with `target_dir`, once per test, as the workspace's own build.
+    pub fn new(workspace: &Path, target_dir: &Path) -> CargoRun {
+        CargoRun {
+            workspace: workspace.to_path_buf(),
+            target_dir: target_dir.to_path_buf(),
+            repeat: 1,
+            variant: 0,
+        }
+    }
+
+    fn cargo(&self) -> Command {
+        let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        if self.variant > 0 {
+            let units = 256 - u32::from(self.variant);
+            for lab in crate::workspace::labs(&self.workspace).unwrap_or_default() {
+                command.arg("--config").arg(format!(
+                    "profile.dev.package.{}.codegen-units={units}",
+                    lab.package
+                ));
+            }
+        }
+        command
+            .current_dir(&self.workspace)
+            .env("CARGO_TARGET_DIR", &self.target_dir)
+            // Colour codes would end up in reports.
+            .env("CARGO_TERM_COLOR", "never")
+            // A snapshot mismatch must fail, never be written as a new snapshot.
+            .env("INSTA_UPDATE", "no")
+            .env_remove("RUSTFLAGS");
+        command
+    }
+
+    /// Builds the lab's test targets, returning the compiler's first error on failure, and
+    /// every warning either way.
+    pub fn build(&self, lab: &Lab) -> Result<Vec<String>, String> {
+        let output = self
+            .cargo()
+            .args([
+                "test",
+                "--locked",
+                "--no-run",
+                "--message-format=short",
+                "-p",
+            ])
+            .arg(&lab.package)
+            .output()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if !output.status.success() {
+            return Err(first_error(&stderr));
+        }
+        Ok(stderr
+            .lines()
+            .filter(|l| l.contains("warning:") && !l.contains("generated"))
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// Builds then runs the given graded tests of `lab`.
+    pub fn run(&self, lab: &Lab, tests: &[TestRef]) -> LabRun {
+        if let Err(error) = self.build(lab) {
+            return LabRun::BuildFailed(error);
+        }
+        let mut by_target: BTreeMap<&str, Vec<&TestRef>> = BTreeMap::new();
+        for test in tests {
+            by_target.entry(&test.target).or_default().push(test);
+        }
+        let mut outcomes = BTreeMap::new();
+        for (target, tests) in by_target {
+            match self.run_target(lab, target, &tests) {
+                Ok(results) => outcomes.extend(results),
+                Err(error) => return LabRun::BuildFailed(error),
+            }
+        }
+        LabRun::Ran(outcomes)
+    }
+
+    fn run_target(
+        &self,
+        lab: &Lab,
+        target: &str,
+        tests: &[&TestRef],
+    ) -> Result<BTreeMap<TestRef, Outcome>, String> {
+        let mut outcomes: BTreeMap<TestRef, Outcome> = BTreeMap::new();
+        for round in 0..self.repeat.max(1) {
+            let output = self
+                .cargo()
+                .args([
+                    "test",
+                    "--locked",
+                    "-p",
+                    &lab.package,
+                    "--test",
+                    target,
+                    "--",
+                ])
+                .arg("--exact")
+                .args(tests.iter().map(|t| t.name.as_str()))
+                .output()
+                .map_err(|e| format!("cannot run cargo: {e}"))?;
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            if stdout.trim().is_empty() && !output.status.success() {
+                return Err(first_error(&stderr));
+            }
+            let results = parse_libtest(&stdout);
+            for test in tests {
+                let this_round = match results.get(test.name.as_str()) {
+                    Some(true) => Outcome::Passed,
+                    Some(false) => Outcome::Failed {
+                        output: failure_output(&stdout, &test.name),
+                        flaky: round > 0 && outcomes.get(*test) == Some(&Outcome::Passed),
+                    },
+                    None => Outcome::Missing,
+                };
+                merge(&mut outcomes, test, this_round);
+            }
+        }
+        Ok(outcomes)
+    }
+}
+
+/// Combines one round's outcome into the running result: a failure sticks, and a failure
+/// after a pass (or a pass after a failure) is flaky.
+fn merge(outcomes: &mut BTreeMap<TestRef, Outcome>, test: &TestRef, this_round: Outcome) {
+    let merged = match (outcomes.remove(test), this_round) {
+        (None, new) => new,
+        (Some(Outcome::Missing), _) | (_, Outcome::Missing) => Outcome::Missing,
+        (Some(Outcome::Passed), Outcome::Passed) => Outcome::Passed,
+        (Some(Outcome::Passed), Outcome::Failed { output, .. }) => Outcome::Failed {
+            output,
+            flaky: true,
+        },
+        (Some(Outcome::Failed { output, .. }), Outcome::Passed) => Outcome::Failed {
+            output,
+            flaky: true,
+        },
+        (Some(Outcome::Failed { output, flaky }), Outcome::Failed { .. }) => {
+            Outcome::Failed { output, flaky }
+        }
+    };
+    outcomes.insert(test.clone(), merged);
+}
+
+/// Reads `test <name> ... ok|FAILED` lines: name → passed.
+pub fn parse_libtest(stdout: &str) -> BTreeMap<&str, bool> {
+    let mut results = BTreeMap::new();
+    for line in stdout.lines() {
+        let Some(rest) = line.strip_prefix("test ") else {
+            continue;
+        };
+        if let Some(name) = rest.strip_suffix(" ... ok") {
+            results.insert(name, true);
+        } else if let Some(name) = rest.strip_suffix(" ... FAILED") {
+            results.insert(name, false);
+        }
+    }
+    results
+}
+
+/// The `---- <name> stdout ----` section libtest prints for a failed test.
+pub fn failure_output(stdout: &str, name: &str) -> String {
+    let header = format!("---- {name} stdout ----");
+    let Some(start) = stdout.find(&header) else {
+        return String::new();
+    };
+    let body = &stdout[start + header.len()..];
+    let end = ["\n---- ", "\n\nfailures:", "\nfailures:"]
+        .iter()
+        .filter_map(|marker| body.find(marker))
+        .min()
+        .unwrap_or(body.len());
+    body[..end].trim().to_string()
+}
+
+/// The compiler's first error (with a few lines of context), or the tail of the output.
+pub fn first_error(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().collect();
+    match lines.iter().position(|l| l.contains("error")) {
+        Some(i) => lines[i..lines.len().min(i + 6)].join("\n"),
+        None => lines[lines.len().saturating_sub(6)..].join("\n"),
+    }
+}
+
+/// The directory of a lab inside `workspace`.
+pub fn lab_dir(workspace: &Path, lab: &Lab) -> PathBuf {
+    workspace.join(&lab.dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OUTPUT: &str = "\nrunning 2 tests\ntest a::passes ... ok\ntest fails ... FAILED\n\nfailures:\n\n---- fails stdout ----\n\nthread 'fails' panicked at tests/x.rs:3:5:\nnot yet implemented: demo-x: hint\n\n\nfailures:\n    fails\n\ntest result: FAILED. 1 passed; 1 failed\n";
+
+    #[test]
+    fn parses_results_and_failure_output() {
+        let results = parse_libtest(OUTPUT);
+        assert_eq!(results.get("a::passes"), Some(&true));
+        assert_eq!(results.get("fails"), Some(&false));
+        let failure = failure_output(OUTPUT, "fails");
+        assert!(failure.starts_with("thread 'fails' panicked"), "{failure}");
+        assert!(failure.ends_with("demo-x: hint"), "{failure}");
+    }
+
+    #[test]
+    fn a_test_that_fails_once_is_failed_and_flaky() {
+        let test = TestRef::parse("t::x").unwrap();
+        let mut outcomes = BTreeMap::new();
+        merge(&mut outcomes, &test, Outcome::Passed);
+        let failed = Outcome::Failed {
+            output: "boom".into(),
+            flaky: false,
+        };
+        merge(&mut outcomes, &test, failed);
+        assert_eq!(
+            outcomes[&test],
+            Outcome::Failed {
+                output: "boom".into(),
+                flaky: true
+            }
+        );
+    }
+}
