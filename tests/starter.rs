@@ -11,8 +11,11 @@ use xtask::runner::{CargoRun, LabRun, Outcome};
 use xtask::starter::{self, Selection};
 use xtask::workspace::{self, Lab};
 
+/// An exercise id with its graded tests.
+type GradedExercise = (String, Vec<TestRef>);
+
 /// Every lab with its graded tests, from the grading files.
-fn graded_labs() -> Vec<(Lab, Vec<(String, Vec<TestRef>)>)> {
+fn graded_labs() -> Vec<(Lab, Vec<GradedExercise>)> {
     let root = root();
     workspace::labs(&root)
         .unwrap()

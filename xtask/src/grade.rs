@@ -30,8 +30,8 @@ pub struct Options {
     /// Where the protected files' originals come from: a reference workspace, or a starter's
     /// saved originals (see [`starter::ORIGINALS`]).
     pub originals: PathBuf,
-    /// Only this lab.
-    pub lab: Option<u32>,
+    /// Only these labs (all labs when empty).
+    pub labs: Vec<u32>,
     /// Run each graded test this many times; one failure fails it (and marks it flaky).
     pub repeat: u32,
     /// Instructor tests laid over the copy: same layout as the workspace (`labs/NN-name/...`).
@@ -126,7 +126,7 @@ pub fn grade(options: &Options) -> Result<Report, String> {
     let mut reports = Vec::new();
     for lab in labs
         .iter()
-        .filter(|l| options.lab.is_none_or(|n| n == l.number))
+        .filter(|l| options.labs.is_empty() || options.labs.contains(&l.number))
     {
         let mut file = grading::load(&options.originals, lab)?;
         if let Some(extra) = hidden_tests.get(&lab.number) {
@@ -136,10 +136,18 @@ pub fn grade(options: &Options) -> Result<Report, String> {
             reports.push(grade_lab(&run, lab, &file, hidden_tests.get(&lab.number)));
         }
     }
-    if let Some(n) = options.lab
-        && reports.is_empty()
-    {
-        return Err(format!("--lab {n}: no such lab with graded exercises"));
+    if !options.labs.is_empty() && reports.len() < options.labs.len() {
+        let found: Vec<u32> = reports.iter().map(|r| r.lab).collect();
+        let missing: Vec<String> = options
+            .labs
+            .iter()
+            .filter(|n| !found.contains(n))
+            .map(u32::to_string)
+            .collect();
+        return Err(format!(
+            "--lab {}: no such lab with graded exercises",
+            missing.join(", ")
+        ));
     }
     Ok(Report {
         score: reports.iter().map(|l| l.score).sum(),

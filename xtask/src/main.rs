@@ -176,7 +176,7 @@ fn run_grade(args: &[String]) -> Result<(), String> {
         submission,
         reference: root.clone(),
         originals,
-        lab: lab_option(args)?,
+        labs: lab_option(args)?.into_iter().collect(),
         repeat,
         hidden: option_value(args, "--hidden")?.map(PathBuf::from),
         work_dir: root.join("target/grade/work"),

@@ -174,8 +174,13 @@ async fn update_keeps_status_and_update_status_keeps_spec() {
         ..PodStatus::default()
     });
     with_status.spec.containers[0].image = "ignored/by-status:1".into();
+    with_status
+        .metadata
+        .labels
+        .insert("ignored".into(), "by-status".into());
     let after_status = api.update_status(with_status).await.unwrap();
     assert_eq!(after_status.spec.containers[0].image, "skiff/sleeper:1");
+    assert!(after_status.metadata.labels.is_empty());
     assert_eq!(
         after_status.status.as_ref().and_then(|s| s.phase),
         Some(PodPhase::Running)

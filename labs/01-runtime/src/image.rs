@@ -3,7 +3,8 @@
 //! skiff has no registry and no pulls. An image name picks a program:
 //!
 //! - `skiff/<program>:<tag>` runs one of the built-in programs of the `skiff-image` multi-call
-//!   binary (`skiff/echo:1` runs `skiff-image echo`); the tag is accepted and ignored.
+//!   binary (`skiff/echo:1` runs `skiff-image echo`); the tag is accepted and ignored. The
+//!   [`TOOL_PROGRAMS`] (`skiff/ps`, `skiff/hostname`, `skiff/fetch`) are images the same way.
 //! - any other name runs the host command of that name (`sh`, `/usr/bin/python3`), found on the
 //!   `PATH` like a shell would; a `:tag` suffix is dropped.
 //!
@@ -16,6 +17,10 @@ use crate::error::{Result, RuntimeError};
 
 /// The programs of the `skiff-image` binary, i.e. the images named `skiff/<program>:<tag>`.
 pub const BUILTIN_PROGRAMS: [&str; 5] = ["echo", "crasher", "sleeper", "cpu-burner", "memory-hog"];
+
+/// Small tools of the `skiff-image` binary, also runnable as images (`skiff/ps:1`): they show
+/// what a container sees from the inside (its processes, its host name, the pods it reaches).
+pub const TOOL_PROGRAMS: [&str; 3] = ["ps", "hostname", "fetch"];
 
 /// File name of the multi-call binary holding the built-in programs.
 pub const IMAGE_BINARY_NAME: &str = "skiff-image";
@@ -102,7 +107,7 @@ fn image_entrypoint(image: &str, image_binary: Option<&Path>) -> Result<Vec<Stri
         return Ok(vec![strip_tag(image).to_string()]);
     };
     let program = strip_tag(builtin);
-    if !BUILTIN_PROGRAMS.contains(&program) {
+    if !BUILTIN_PROGRAMS.contains(&program) && !TOOL_PROGRAMS.contains(&program) {
         return Err(RuntimeError::ImageNotFound {
             image: image.to_string(),
             reason: format!(

@@ -9,6 +9,9 @@
 //!   file ([`log_format`]) and Kubernetes' exit codes and reasons ([`exit`]).
 //! - [`FakeRuntime`] runs scripted containers on virtual time ([`clock`]), for tests.
 //!
+//! - [`isolation`] wraps containers in Linux namespaces with a root file system of their own,
+//!   when the runtime is configured for it ([`IsolationMode`]; the default stays `process`).
+//!
 //! Images are built-in programs of the `skiff-image` binary or host commands ([`image`]).
 
 pub mod cgroup;
@@ -19,6 +22,7 @@ pub mod error;
 pub mod exit;
 pub mod fake;
 pub mod image;
+pub mod isolation;
 pub mod log_format;
 pub mod pod_ip;
 pub mod process;
@@ -33,6 +37,7 @@ pub use cri::{ContainerRuntime, DEFAULT_GRACE_PERIOD};
 pub use error::{Result, RuntimeError};
 pub use exit::{ExitInfo, ExitReason};
 pub use fake::{FakeBehavior, FakeImage, FakeRuntime};
+pub use isolation::IsolationMode;
 pub use real::{RealRuntime, RuntimeConfig};
 pub use status::{
     ContainerFilter, ContainerId, ContainerState, ContainerStatus, RuntimeInfo, SandboxFilter,

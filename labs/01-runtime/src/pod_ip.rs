@@ -43,14 +43,37 @@ impl PodIpAllocator {
                 format!("must be inside 127.0.0.0/8 (loopback), got {base}"),
             ));
         }
+        Ok(Self::covering(base, prefix_len))
+    }
+
+    /// An allocator for a private range inside 10.0.0.0/8, for pods with network namespaces of
+    /// their own (`root` isolation), where loopback addresses would not leave the pod.
+    pub fn new_private(base: Ipv4Addr, prefix_len: u8) -> Result<Self> {
+        if !(8..=30).contains(&prefix_len) {
+            return Err(RuntimeError::invalid(
+                "pod_network.prefix_len",
+                format!("must be between 8 and 30, got {prefix_len}"),
+            ));
+        }
+        if base.octets()[0] != 10 {
+            return Err(RuntimeError::invalid(
+                "pod_network.base",
+                format!("must be inside 10.0.0.0/8 (private), got {base}"),
+            ));
+        }
+        Ok(Self::covering(base, prefix_len))
+    }
+
+    /// The allocator for `base/prefix_len`, already checked.
+    fn covering(base: Ipv4Addr, prefix_len: u8) -> Self {
         let size = 1u32 << (32 - prefix_len);
         let base = u32::from(base) & !(size - 1);
-        Ok(PodIpAllocator {
+        PodIpAllocator {
             base,
             size,
             in_use: BTreeSet::new(),
             next: 0,
-        })
+        }
     }
 
     /// The range as text, e.g. `127.1.0.0/16`.

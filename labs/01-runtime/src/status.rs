@@ -46,7 +46,8 @@ pub struct SandboxStatus {
     pub config: crate::config::PodSandboxConfig,
     /// Ready or NotReady.
     pub state: SandboxState,
-    /// The pod IP, a loopback address of its own.
+    /// The pod IP: a loopback address of its own, or in `root` isolation an address on the
+    /// runtime's bridge.
     pub ip: Ipv4Addr,
     /// When the sandbox was created.
     pub created_at: SystemTime,
@@ -157,4 +158,6 @@ pub struct RuntimeInfo {
     pub cpu: LimitSupport,
     /// How process-count limits are enforced.
     pub pids: LimitSupport,
+    /// How pods are isolated from the host and from each other.
+    pub isolation: crate::IsolationMode,
 }

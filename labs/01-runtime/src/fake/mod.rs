@@ -76,6 +76,7 @@ impl ContainerRuntime for FakeRuntime {
             memory: v2,
             cpu: v2,
             pids: v2,
+            isolation: crate::IsolationMode::Process,
         }
     }
 

@@ -4,6 +4,7 @@
 //! ship the same catalogue with a three-line binary of its own.
 
 mod echo;
+mod inspect;
 mod signals;
 mod simple;
 
@@ -22,11 +23,26 @@ pub fn run(args: &[String]) -> i32 {
         "sleeper" => simple::sleeper(rest),
         "cpu-burner" => simple::cpu_burner(rest),
         "memory-hog" => simple::memory_hog(rest),
+        "ps" => inspect::ps(rest),
+        "hostname" => inspect::hostname(rest),
+        "fetch" => inspect::fetch(rest),
+        helper if crate::isolation::helper::HELPER_COMMANDS.contains(&helper) => {
+            crate::isolation::helper::run(helper, rest)
+        }
         other => {
             eprintln!("skiff-image: unknown program {other:?}");
             2
         }
     }
+}
+
+/// Does `run` know this program? True for the images ([`crate::image::BUILTIN_PROGRAMS`]), the
+/// inspection tools ([`crate::image::TOOL_PROGRAMS`]) and the isolation helper's sub-commands.
+/// A binary that doubles as the image binary (like the kubelet) checks this first.
+pub fn serves(program: &str) -> bool {
+    crate::image::BUILTIN_PROGRAMS.contains(&program)
+        || crate::image::TOOL_PROGRAMS.contains(&program)
+        || crate::isolation::helper::HELPER_COMMANDS.contains(&program)
 }
 
 /// Parses the positional argument at `index`, or returns `default` when it is absent.

@@ -3,6 +3,7 @@
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
+use crate::isolation::IsolationMode;
 use crate::pod_ip::DEFAULT_POD_RANGE;
 
 /// How to set up a [`RealRuntime`].
@@ -18,10 +19,24 @@ pub struct RuntimeConfig {
     pub image_binary: Option<PathBuf>,
     /// Use cgroups where the machine offers them (`false` forces the rlimit fallback).
     pub use_cgroups: bool,
+    /// How pods are isolated; `process` (the default) uses no namespaces at all.
+    pub isolation: IsolationMode,
+    /// In `root` isolation: the host bridge pods are plugged into.
+    pub bridge: String,
+    /// In `root` isolation: the private range pod IPs come from (base, prefix length); the
+    /// first address is the bridge's.
+    pub pod_network: (Ipv4Addr, u8),
 }
 
+/// The default bridge of `root` isolation.
+pub const DEFAULT_BRIDGE: &str = "skiff0";
+
+/// The default pod network of `root` isolation, as Podman's default network.
+pub const DEFAULT_POD_NETWORK: (Ipv4Addr, u8) = (Ipv4Addr::new(10, 88, 0, 0), 16);
+
 impl RuntimeConfig {
-    /// Defaults: no node name, pod IPs from 127.1.0.0/16, cgroups on, image binary searched.
+    /// Defaults: no node name, pod IPs from 127.1.0.0/16, cgroups on, image binary searched,
+    /// `process` isolation.
     pub fn new(root_dir: impl Into<PathBuf>) -> Self {
         RuntimeConfig {
             root_dir: root_dir.into(),
@@ -29,6 +44,9 @@ impl RuntimeConfig {
             pod_range: DEFAULT_POD_RANGE,
             image_binary: None,
             use_cgroups: true,
+            isolation: IsolationMode::Process,
+            bridge: DEFAULT_BRIDGE.to_string(),
+            pod_network: DEFAULT_POD_NETWORK,
         }
     }
 }

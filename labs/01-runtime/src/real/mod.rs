@@ -1,6 +1,7 @@
 //! The real runtime: containers are OS processes on this machine.
 
 mod config;
+mod isolation;
 mod launch;
 mod logs;
 mod plan;
@@ -18,7 +19,9 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{ContainerConfig, PodSandboxConfig};
 use crate::cri::ContainerRuntime;
 use crate::error::{Result, RuntimeError};
-use crate::image::resolve;
+use crate::image::{locate_image_binary, resolve};
+use crate::isolation::IsolationMode;
+use crate::isolation::network::Bridge;
 use crate::pod_ip::PodIpAllocator;
 use crate::process::{self, ProcessGroup, become_child_subreaper, kill_and_reap};
 use crate::status::{
@@ -26,7 +29,8 @@ use crate::status::{
     SandboxId, SandboxState, SandboxStatus,
 };
 
-pub use config::RuntimeConfig;
+pub use config::{DEFAULT_BRIDGE, DEFAULT_POD_NETWORK, RuntimeConfig};
+use isolation::RuntimeIsolation;
 use launch::{Watch, monitor};
 use state::{ContainerRecord, SandboxRecord, State};
 
@@ -40,6 +44,10 @@ pub struct RealRuntime {
     clock: Arc<dyn Clock>,
     cgroups: RuntimeCgroups,
     state: Arc<Mutex<State>>,
+    /// `skiff-<pid>-<n>`: names this runtime's cgroups and network namespaces.
+    name: String,
+    /// What namespaced pods need; `None` in `process` mode.
+    isolation: Option<RuntimeIsolation>,
 }
 // ANCHOR_END: real_runtime
 
@@ -50,8 +58,7 @@ impl RealRuntime {
     /// Sets up a runtime: the root directory, the cgroup parents, the pod IP range, and makes
     /// this process the subreaper of its containers' orphans.
     pub fn new(config: RuntimeConfig) -> Result<Self> {
-        let (base, prefix_len) = config.pod_range;
-        let ips = PodIpAllocator::new(base, prefix_len)?;
+        let (mut ips, bridge) = pod_addresses(&config)?;
         std::fs::create_dir_all(&config.root_dir)
             .map_err(|error| RuntimeError::io_at("creating root dir", &config.root_dir, error))?;
         become_child_subreaper()
@@ -66,11 +73,25 @@ impl RealRuntime {
         } else {
             RuntimeCgroups::none()
         };
+        let helper = match config.isolation.uses_namespaces() {
+            true => locate_image_binary(config.image_binary.as_deref())?,
+            false => PathBuf::new(),
+        };
+        let bridge = bridge.map(|prefix_len| Bridge {
+            name: config.bridge.clone(),
+            address: ips.allocate().expect("a new range has a first address"),
+            prefix_len,
+        });
+        let isolation =
+            RuntimeIsolation::set_up(config.isolation, helper, &config.root_dir, bridge)
+                .inspect_err(|_| cgroups.remove())?;
         Ok(RealRuntime {
             config,
             clock: Arc::new(SystemClock),
             cgroups,
             state: Arc::new(Mutex::new(State::new(ips))),
+            name,
+            isolation,
         })
     }
 
@@ -110,6 +131,27 @@ impl RealRuntime {
     }
 }
 
+/// The pod IP allocator for the configured isolation, and in `root` mode the bridge's prefix
+/// length (its address is the range's first, allocated by the caller).
+fn pod_addresses(config: &RuntimeConfig) -> Result<(PodIpAllocator, Option<u8>)> {
+    if config.isolation != IsolationMode::Root {
+        let (base, prefix_len) = config.pod_range;
+        return Ok((PodIpAllocator::new(base, prefix_len)?, None));
+    }
+    // SAFETY: geteuid takes no arguments and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return Err(RuntimeError::invalid(
+            "isolation",
+            "root needs root (network namespaces, veth pairs, a bridge); use rootless or process",
+        ));
+    }
+    let (base, prefix_len) = config.pod_network;
+    Ok((
+        PodIpAllocator::new_private(base, prefix_len)?,
+        Some(prefix_len),
+    ))
+}
+
 impl ContainerRuntime for RealRuntime {
     fn info(&self) -> RuntimeInfo {
         RuntimeInfo {
@@ -117,28 +159,48 @@ impl ContainerRuntime for RealRuntime {
             memory: self.cgroups.support(Controller::Memory),
             cpu: self.cgroups.support(Controller::Cpu),
             pids: self.cgroups.support(Controller::Pids),
+            isolation: self.config.isolation,
         }
     }
 
     async fn run_pod_sandbox(&self, config: PodSandboxConfig) -> Result<SandboxId> {
         config.validate()?;
-        let mut state = self.lock();
-        let id = SandboxId(format!("sandbox-{}", state.next_number()));
-        let dir = self.config.root_dir.join(&id.0);
-        let ip = state.ips.allocate()?;
-        if let Err(error) = std::fs::create_dir_all(&dir) {
-            state.ips.release(ip);
-            return Err(RuntimeError::io_at("creating sandbox dir", &dir, error));
-        }
-        let created_at = self.clock.now();
+        let (id, dir, ip) = {
+            let mut state = self.lock();
+            let id = SandboxId(format!("sandbox-{}", state.next_number()));
+            let dir = self.config.root_dir.join(&id.0);
+            let ip = state.ips.allocate()?;
+            if let Err(error) = std::fs::create_dir_all(&dir) {
+                state.ips.release(ip);
+                return Err(RuntimeError::io_at("creating sandbox dir", &dir, error));
+            }
+            (id, dir, ip)
+        };
+        let isolation = match &self.isolation {
+            None => None,
+            Some(isolation) => {
+                let started = isolation
+                    .start_pod(&self.name, &id, &config, ip, &dir)
+                    .await;
+                match started {
+                    Ok(pod) => Some(pod),
+                    Err(error) => {
+                        self.lock().ips.release(ip);
+                        let _ = std::fs::remove_dir_all(&dir);
+                        return Err(error);
+                    }
+                }
+            }
+        };
         let record = SandboxRecord {
             config,
             state: SandboxState::Ready,
             ip,
-            created_at,
+            created_at: self.clock.now(),
             dir,
+            isolation,
         };
-        state.sandboxes.insert(id.clone(), record);
+        self.lock().sandboxes.insert(id.clone(), record);
         Ok(id)
     }
 
@@ -151,8 +213,14 @@ impl ContainerRuntime for RealRuntime {
         for container in containers {
             self.stop_container(&container, Duration::ZERO).await?;
         }
-        if let Some(sandbox) = self.lock().sandboxes.get_mut(id) {
+        let isolation = self.lock().sandboxes.get_mut(id).and_then(|sandbox| {
             sandbox.state = SandboxState::NotReady;
+            sandbox.isolation.take()
+        });
+        // The pod's namespaces go with its last process, the init: kill it, then unwire the
+        // network. Nothing of the pod is left on the host.
+        if let Some(pod) = isolation {
+            pod.stop().await;
         }
         Ok(())
     }
@@ -188,7 +256,9 @@ impl ContainerRuntime for RealRuntime {
         config: ContainerConfig,
     ) -> Result<ContainerId> {
         config.validate()?;
+        // In a namespaced pod the working directory is a path inside the container's image.
         if let Some(dir) = &config.working_dir
+            && self.isolation.is_none()
             && !dir.is_dir()
         {
             return Err(RuntimeError::invalid(
@@ -197,6 +267,13 @@ impl ContainerRuntime for RealRuntime {
             ));
         }
         let command = resolve(&config, self.config.image_binary.as_deref())?;
+        let rootfs = match &self.isolation {
+            Some(isolation) => {
+                let sandbox_dir = self.lock().sandbox(sandbox_id)?.dir.clone();
+                Some(isolation.rootfs(&command.program, &sandbox_dir).await?)
+            }
+            None => None,
+        };
         let mut state = self.lock();
         let sandbox = state.sandbox(sandbox_id)?;
         if sandbox.state != SandboxState::Ready {
@@ -230,6 +307,7 @@ impl ContainerRuntime for RealRuntime {
             log_path,
             cgroup,
             exited: None,
+            rootfs,
         };
         state.containers.insert(id.clone(), record);
         Ok(id)
@@ -322,6 +400,13 @@ impl Drop for RealRuntime {
             .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Pods first: killing a pod's init ends its whole pid namespace, zombies included,
+        // which would otherwise keep the containers' cgroups busy.
+        for sandbox in state.sandboxes.values() {
+            if let Some(pod) = &sandbox.isolation {
+                pod.stop_now();
+            }
+        }
         for record in state.containers.values() {
             if let Some(pid) = record.pid {
                 kill_and_reap(ProcessGroup(pid as i32), Some(&record.cgroup));
@@ -330,6 +415,9 @@ impl Drop for RealRuntime {
         }
         for sandbox in state.sandboxes.values() {
             let _ = std::fs::remove_dir_all(&sandbox.dir);
+        }
+        if let Some(isolation) = &self.isolation {
+            isolation.tear_down();
         }
         self.cgroups.remove();
     }

@@ -1,4 +1,5 @@
-//! From a Created container to a spawn plan: environment, working directory, cgroups, rlimits.
+//! From a Created container to a spawn plan: environment, working directory, cgroups, rlimits,
+//! and in a namespaced pod the `pod-enter` helper around the command.
 
 use crate::config::ContainerConfig;
 use crate::error::{Result, RuntimeError};
@@ -59,14 +60,24 @@ impl RealRuntime {
                 reason: format!("its sandbox {} is not ready", record.sandbox_id),
             });
         }
+        let command = match (&self.isolation, &sandbox.isolation, &record.rootfs) {
+            (Some(isolation), Some(pod), Some(rootfs)) => isolation.wrap(
+                pod,
+                rootfs,
+                &record.command,
+                record.config.working_dir.as_deref(),
+            ),
+            _ => record.command.clone(),
+        };
         Ok(SpawnPlan {
-            command: record.command.clone(),
+            command,
             env: self.container_env(sandbox, &record.config),
-            working_dir: record
-                .config
-                .working_dir
-                .clone()
-                .unwrap_or_else(|| sandbox.dir.clone()),
+            // In a namespaced pod the working directory is one inside the container, set by the
+            // helper; the helper itself starts in the sandbox directory.
+            working_dir: match (&record.rootfs, &record.config.working_dir) {
+                (None, Some(dir)) => dir.clone(),
+                _ => sandbox.dir.clone(),
+            },
             cgroup_procs: record.cgroup.procs_files(),
             rlimits: fallback_rlimits(&self.cgroups, &record.config.limits),
         })

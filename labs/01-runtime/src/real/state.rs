@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use tokio::sync::watch;
 
+use super::isolation::{ContainerRootfs, PodIsolation};
 use crate::cgroup::ContainerCgroup;
 use crate::config::{ContainerConfig, PodSandboxConfig};
 use crate::error::{Result, RuntimeError};
@@ -29,6 +30,8 @@ pub(crate) struct SandboxRecord {
     pub created_at: SystemTime,
     /// Holds the containers' log files and is their default working directory.
     pub dir: PathBuf,
+    /// Its namespaces, when the runtime isolates pods (`None` in `process` mode or once stopped).
+    pub isolation: Option<PodIsolation>,
 }
 
 /// One container.
@@ -48,6 +51,8 @@ pub(crate) struct ContainerRecord {
     pub cgroup: ContainerCgroup,
     /// Turns true when the main process has been reaped; set once the container is started.
     pub exited: Option<watch::Receiver<bool>>,
+    /// Its root file system, when the runtime isolates pods.
+    pub rootfs: Option<ContainerRootfs>,
 }
 
 /// Everything the runtime knows.

@@ -218,10 +218,12 @@ impl ApiClient for InMemoryApi {
     }
 
     async fn update_status<K: ApiResource>(&self, object: K) -> ApiResult<K> {
+        // Only the status changes: spec and metadata stay as stored (the resourceVersion
+        // given is kept for the concurrency check).
         self.replace(object, |new, stored| {
             let mut merged = stored.clone();
             merged.take_status_from(new);
-            *merged.metadata_mut() = new.metadata().clone();
+            merged.metadata_mut().resource_version = new.metadata().resource_version.clone();
             *new = merged;
         })
     }

@@ -1,0 +1,141 @@
+//! The command line of the `kubelet` binary, parsed by hand (one small need, no extra crate).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::KubeletConfig;
+
+/// The usage text printed by `--help`.
+pub const USAGE: &str = "\
+kubelet: runs the pods of one skiff node
+
+Usage: kubelet --node NAME [options]
+
+Options:
+  --node NAME            this node's name (required)
+  --manifests DIR        run the static pod manifests (*.yaml, *.yml, *.json) of DIR
+  --root DIR             where the runtime keeps sandboxes and logs
+                         (default: a new directory under the system temp dir)
+  --image-binary PATH    the program behind the built-in images skiff/* (default: this
+                         kubelet binary, which contains them)
+  --sync-period-ms N     longest time between two syncs (default 1000)
+  --backoff-base-ms N    first restart back-off (default 10000)
+  --backoff-cap-ms N     longest restart back-off (default 300000)
+  --pod-range CIDR       loopback range for pod IPs (default 127.1.0.0/16)
+  --no-cgroups           do not use cgroups even where available
+  -h, --help             print this help
+
+The kubelet talks to an in-memory API inside the process until the API server exists
+(lab 04). Stop it with Ctrl-C or SIGTERM: every pod is stopped gracefully first.
+Set RUST_LOG=debug for more detail.
+";
+
+/// Everything the command line says.
+#[derive(Debug, Clone)]
+pub struct Args {
+    /// The kubelet's configuration.
+    pub config: KubeletConfig,
+    /// `--root`.
+    pub root: Option<PathBuf>,
+    /// `--image-binary`.
+    pub image_binary: Option<PathBuf>,
+    /// `--pod-range`, as (base, prefix length).
+    pub pod_range: Option<(std::net::Ipv4Addr, u8)>,
+    /// `--no-cgroups`.
+    pub no_cgroups: bool,
+}
+
+/// What the command line asks for.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Print the usage and exit.
+    Help,
+    /// Run a kubelet.
+    Run(Box<Args>),
+}
+
+// ANCHOR: parse
+/// Parses the arguments (without the program name). Errors name the flag and the problem.
+pub fn parse(args: &[String]) -> Result<Command, String> {
+    let mut node = None;
+    let mut parsed = Args {
+        config: KubeletConfig::new(""),
+        root: None,
+        image_binary: None,
+        pod_range: None,
+        no_cgroups: false,
+    };
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        let mut value = || {
+            rest.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag}: missing value"))
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--node" => node = Some(value()?),
+            "--manifests" => parsed.config.manifest_dir = Some(PathBuf::from(value()?)),
+            "--root" => parsed.root = Some(PathBuf::from(value()?)),
+            "--image-binary" => parsed.image_binary = Some(PathBuf::from(value()?)),
+            "--sync-period-ms" => parsed.config.sync_period = millis(flag, &value()?)?,
+            "--backoff-base-ms" => parsed.config.backoff.base = millis(flag, &value()?)?,
+            "--backoff-cap-ms" => parsed.config.backoff.cap = millis(flag, &value()?)?,
+            "--pod-range" => parsed.pod_range = Some(cidr(flag, &value()?)?),
+            "--no-cgroups" => parsed.no_cgroups = true,
+            other => return Err(format!("{other}: unknown option (see --help)")),
+        }
+    }
+    let node = node.ok_or("--node: required (the name of this node)")?;
+    if node.is_empty() || !api::validation::names::dns1123_subdomain(&node).is_empty() {
+        return Err(format!(
+            "--node: {node:?} is not a valid node name (a DNS-1123 subdomain)"
+        ));
+    }
+    parsed.config.node_name = node;
+    Ok(Command::Run(Box::new(parsed)))
+}
+// ANCHOR_END: parse
+
+/// A positive number of milliseconds.
+fn millis(flag: &str, text: &str) -> Result<Duration, String> {
+    match text.parse::<u64>() {
+        Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
+        _ => Err(format!(
+            "{flag}: {text:?} is not a positive number of milliseconds"
+        )),
+    }
+}
+
+/// `127.1.0.0/16` as (address, prefix length).
+fn cidr(flag: &str, text: &str) -> Result<(std::net::Ipv4Addr, u8), String> {
+    let error = || format!("{flag}: {text:?} is not an IPv4 CIDR such as 127.1.0.0/16");
+    let (address, prefix) = text.split_once('/').ok_or_else(error)?;
+    Ok((
+        address.parse().map_err(|_| error())?,
+        prefix.parse().map_err(|_| error())?,
+    ))
+}
+
+// ANCHOR: builtin_images
+/// The kubelet's binaries are also the program behind the built-in images (`skiff/sleeper`,
+/// `skiff/echo`, ...): the runtime runs `<binary> <program> <args>`. So `cargo run --bin
+/// kubelet` needs nothing else built. Call this first thing in `main`: when this process was
+/// started as an image, it runs that program and exits.
+pub fn serve_builtin_image() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `serves` also covers the runtime's sandbox helpers, which the namespaced isolation
+    // modes start through the image binary.
+    let is_image = args
+        .first()
+        .is_some_and(|program| runtime::programs::serves(program));
+    if is_image {
+        std::process::exit(runtime::programs::run(&args));
+    }
+}
+
+/// The image binary when none was given: this very binary (see [`serve_builtin_image`]).
+pub fn default_image_binary() -> Option<PathBuf> {
+    std::env::current_exe().ok()
+}
+// ANCHOR_END: builtin_images

@@ -1,0 +1,55 @@
+//! How a kubelet is set up.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use api::Quantity;
+
+use crate::backoff::BackoffPolicy;
+
+/// What a kubelet manages and how often it does what.
+#[derive(Debug, Clone)]
+pub struct KubeletConfig {
+    /// This node's name (`--node`): pods bound to it are ours; it names the Node and Lease.
+    pub node_name: String,
+    /// The static pod directory (`--manifests`), if any.
+    pub manifest_dir: Option<PathBuf>,
+    /// Longest time between two full syncs, even when nothing seems to happen (Kubernetes
+    /// relists the runtime every second).
+    pub sync_period: Duration,
+    /// Restart back-off.
+    pub backoff: BackoffPolicy,
+    /// How often the Node's status is written (Kubernetes: 10 s).
+    pub node_status_period: Duration,
+    /// The heartbeat Lease's duration; it is renewed every quarter of it (Kubernetes: 40 s,
+    /// renewed every 10 s).
+    pub lease_duration: Duration,
+    /// Overrides of what the machine reports as the node's capacity.
+    pub capacity: CapacityOverrides,
+}
+
+/// Values that replace what is read from the machine (tests and small demos use them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CapacityOverrides {
+    /// CPU, e.g. `4`.
+    pub cpu: Option<Quantity>,
+    /// Memory, e.g. `8Gi`.
+    pub memory: Option<Quantity>,
+    /// Maximum number of pods (Kubernetes' default is 110).
+    pub pods: Option<i64>,
+}
+
+impl KubeletConfig {
+    /// Kubernetes' defaults for a node named `node_name`, without a manifest directory.
+    pub fn new(node_name: &str) -> Self {
+        KubeletConfig {
+            node_name: node_name.to_string(),
+            manifest_dir: None,
+            sync_period: Duration::from_secs(1),
+            backoff: BackoffPolicy::default(),
+            node_status_period: Duration::from_secs(10),
+            lease_duration: Duration::from_secs(40),
+            capacity: CapacityOverrides::default(),
+        }
+    }
+}

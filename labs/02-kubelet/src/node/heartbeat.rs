@@ -1,0 +1,68 @@
+//! When to register, write the node's status and renew its Lease: a schedule on virtual time.
+
+use std::time::{Duration, SystemTime};
+
+/// Something the node side of the kubelet must do now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeAction {
+    /// Create the Node object (until that has succeeded once).
+    Register,
+    /// Write the Node's status: capacity, conditions, heartbeat times.
+    UpdateStatus,
+    /// Renew the node's Lease in `kube-node-lease`: the cheap "I am alive".
+    RenewLease,
+}
+
+// ANCHOR: heartbeat
+/// The node's schedule. Two heartbeats, as in Kubernetes since 1.17: the Lease is small and
+/// renewed often (it is what the node controller watches for liveness); the full status is
+/// bigger and written less often.
+#[derive(Debug, Clone)]
+pub struct Heartbeat {
+    registered: bool,
+    status_period: Duration,
+    lease_period: Duration,
+    next_status: SystemTime,
+    next_lease: SystemTime,
+}
+// ANCHOR_END: heartbeat
+
+impl Heartbeat {
+    /// A schedule starting at `now`: everything is due at once.
+    pub fn new(now: SystemTime, status_period: Duration, lease_period: Duration) -> Self {
+        Heartbeat {
+            registered: false,
+            status_period,
+            lease_period,
+            next_status: now,
+            next_lease: now,
+        }
+    }
+
+    /// What is due at `now`; each returned action is scheduled again a period later.
+    pub fn due(&mut self, now: SystemTime) -> Vec<NodeAction> {
+        if !self.registered {
+            return vec![NodeAction::Register];
+        }
+        let mut actions = Vec::new();
+        if now >= self.next_status {
+            self.next_status = now + self.status_period;
+            actions.push(NodeAction::UpdateStatus);
+        }
+        if now >= self.next_lease {
+            self.next_lease = now + self.lease_period;
+            actions.push(NodeAction::RenewLease);
+        }
+        actions
+    }
+
+    /// Records a successful registration: status and lease follow at once.
+    pub fn registered(&mut self) {
+        self.registered = true;
+    }
+
+    /// The next moment something is due.
+    pub fn next_due(&self) -> SystemTime {
+        self.next_status.min(self.next_lease)
+    }
+}
