@@ -388,25 +388,18 @@ impl Report {
                 lab.build_error.as_deref().unwrap_or_default()
             ));
         }
-        let failures: Vec<(&ExerciseReport, &TestReport)> = self
+        let failing: Vec<&ExerciseReport> = self
             .labs
             .iter()
             .filter(|l| l.build_error.is_none())
             .flat_map(|l| l.exercises.iter())
-            .flat_map(|e| e.tests.iter().filter(|t| !t.passed).map(move |t| (e, t)))
+            .filter(|e| e.tests.iter().any(|t| !t.passed))
             .collect();
-        if !failures.is_empty() {
+        if !failing.is_empty() {
             out.push_str("\n## Failed tests\n");
         }
-        for (exercise, test) in failures {
-            out.push_str(&format!(
-                "\n### `{}`: {}{}{}\n\n```text\n{}\n```\n",
-                exercise.id,
-                test.name,
-                if test.hidden { " (hidden)" } else { "" },
-                if test.flaky { " (flaky)" } else { "" },
-                test.failure.as_deref().unwrap_or_default()
-            ));
+        for exercise in failing {
+            markdown_failures(out, exercise);
         }
         if !self.tampered.is_empty() {
             out.push_str(
@@ -480,6 +473,45 @@ impl Report {
     }
 }
 
+/// One exercise's failed tests. Many failures of one exercise are the same `todo!()` panic, so
+/// a failure identical to the one shown just before it (but for the test's name) is not
+/// repeated.
+fn markdown_failures(out: &mut String, exercise: &ExerciseReport) {
+    let failed: Vec<&TestReport> = exercise.tests.iter().filter(|t| !t.passed).collect();
+    out.push_str(&format!(
+        "\n### `{}`: {} of {} tests failed\n",
+        exercise.id,
+        failed.len(),
+        exercise.tests.len()
+    ));
+    let mut shown: Option<String> = None;
+    for test in failed {
+        let flags = match (test.hidden, test.flaky) {
+            (true, true) => " (hidden, flaky)",
+            (true, false) => " (hidden)",
+            (false, true) => " (flaky)",
+            (false, false) => "",
+        };
+        let failure = test.failure.as_deref().unwrap_or_default();
+        let anonymous = failure.replace(&format!("'{}'", test_fn_name(&test.name)), "'…'");
+        if shown.as_deref() == Some(anonymous.as_str()) {
+            out.push_str(&format!("\n- `{}`{flags}: the same failure\n", test.name));
+        } else {
+            out.push_str(&format!("\n- `{}`{flags}:\n\n  ```text\n", test.name));
+            for line in failure.lines() {
+                out.push_str(&format!("  {line}\n"));
+            }
+            out.push_str("  ```\n");
+            shown = Some(anonymous);
+        }
+    }
+}
+
+/// The test function's own name (libtest names the panicking thread after it).
+fn test_fn_name(test: &str) -> &str {
+    test.rsplit("::").next().unwrap_or(test)
+}
+
 fn xml(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -536,7 +568,11 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("**Total: 10 / 20**"), "{md}");
-        assert!(md.contains("### `a-b`: t::x"), "{md}");
+        assert!(md.contains("### `a-b`: 1 of 1 tests failed"), "{md}");
+        assert!(
+            md.contains("- `t::x`:\n\n  ```text\n  thread 'x' panicked"),
+            "{md}"
+        );
         assert!(
             md.contains("- labs/00-objects/tests/t.rs (changed)"),
             "{md}"

@@ -91,6 +91,8 @@ impl CargoRun {
             .env("CARGO_TERM_COLOR", "never")
             // A snapshot mismatch must fail, never be written as a new snapshot.
             .env("INSTA_UPDATE", "no")
+            // Reports show what failed, not the runtime's frames.
+            .env("RUST_BACKTRACE", "0")
             .env_remove("RUSTFLAGS");
         command
     }
@@ -223,19 +225,44 @@ pub fn parse_libtest(stdout: &str) -> BTreeMap<&str, bool> {
     results
 }
 
-/// The `---- <name> stdout ----` section libtest prints for a failed test.
+/// The `---- <name> stdout ----` section libtest prints for a failed test, without a
+/// backtrace and without the thread id (which changes from run to run).
 pub fn failure_output(stdout: &str, name: &str) -> String {
     let header = format!("---- {name} stdout ----");
     let Some(start) = stdout.find(&header) else {
         return String::new();
     };
     let body = &stdout[start + header.len()..];
-    let end = ["\n---- ", "\n\nfailures:", "\nfailures:"]
-        .iter()
-        .filter_map(|marker| body.find(marker))
-        .min()
-        .unwrap_or(body.len());
-    body[..end].trim().to_string()
+    let end = [
+        "\n---- ",
+        "\n\nfailures:",
+        "\nfailures:",
+        "\nstack backtrace:",
+    ]
+    .iter()
+    .filter_map(|marker| body.find(marker))
+    .min()
+    .unwrap_or(body.len());
+    body[..end]
+        .lines()
+        .filter(|line| !line.starts_with("note: run with `RUST_BACKTRACE"))
+        .map(without_thread_id)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
+}
+
+/// `thread 'x' (12345) panicked at ...` → `thread 'x' panicked at ...`.
+fn without_thread_id(line: &str) -> String {
+    if let Some(rest) = line.strip_prefix("thread '")
+        && let Some((name, after)) = rest.split_once("' (")
+        && let Some((id, tail)) = after.split_once(')')
+        && id.chars().all(|c| c.is_ascii_digit())
+    {
+        return format!("thread '{name}'{tail}");
+    }
+    line.to_string()
 }
 
 /// The compiler's first error (with a few lines of context), or the tail of the output.
@@ -256,7 +283,7 @@ pub fn lab_dir(workspace: &Path, lab: &Lab) -> PathBuf {
 mod tests {
     use super::*;
 
-    const OUTPUT: &str = "\nrunning 2 tests\ntest a::passes ... ok\ntest fails ... FAILED\n\nfailures:\n\n---- fails stdout ----\n\nthread 'fails' panicked at tests/x.rs:3:5:\nnot yet implemented: demo-x: hint\n\n\nfailures:\n    fails\n\ntest result: FAILED. 1 passed; 1 failed\n";
+    const OUTPUT: &str = "\nrunning 2 tests\ntest a::passes ... ok\ntest fails ... FAILED\n\nfailures:\n\n---- fails stdout ----\n\nthread 'fails' (4242) panicked at tests/x.rs:3:5:\nnot yet implemented: demo-x: hint\nstack backtrace:\n   0: frame\n\n\nfailures:\n    fails\n\ntest result: FAILED. 1 passed; 1 failed\n";
 
     #[test]
     fn parses_results_and_failure_output() {
