@@ -9,15 +9,11 @@ import { STUCK_MS } from './chapters.mjs';
  * a fallback after it, and switches by itself when that chapter is added to SUMMARY.md.
  * mdBook lists at most 30 results (sections, best first), so a fallback that merely mentions
  * the term may drop out once whole chapters are about it: keep the specific chapter first.
- *
- * The issue asks that "scheduler" find the scheduler chapter. That chapter is not written yet,
- * so for now it must find the architecture chapter, which introduces the scheduler; when the
- * scheduler chapter lands, put its page first in that case.
  */
 export const SEARCH_CASES = [
   { query: 'kubelet', expect: ['part1/kubelet.html', 'part0/architecture.html'] },
   { query: 'runtime', expect: ['part1/runtime.html'] },
-  { query: 'scheduler', expect: ['part0/architecture.html'] },
+  { query: 'scheduler', expect: ['part2/scheduler.html'] },
   { query: 'toleration', expect: ['appendix/glossary.html'] },
 ];
 
