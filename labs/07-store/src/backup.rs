@@ -4,7 +4,9 @@
 //! there: it takes the snapshot and the log as they are, ignores a half-written last record,
 //! and replays. What it saves is exactly the store after some acknowledged write: a
 //! consistent cut. If the store swapped in a new snapshot and emptied its log between the two
-//! reads, the log no longer follows the snapshot read; `save` notices the gap and tries again.
+//! reads, the log no longer follows the snapshot read: `save` reads the snapshot a second time
+//! after the log, and when it has changed (or the log starts past it) tries again. A gap in the
+//! log alone would not show it: a log emptied a moment ago has no first record at all.
 
 use std::fs;
 use std::path::Path;
@@ -36,8 +38,10 @@ pub fn save(data_dir: &Path, out: &Path) -> Result<Snapshot> {
         let wal_path = data_dir.join(WAL_FILE);
         let bytes = read_if_present(&wal_path)?;
         let scan = read_scan(&wal_path, &bytes)?;
-        if first_seq(&scan).is_some_and(|first| first > snapshot_seq + 1) {
-            continue; // the store snapshotted between our two reads: read both again
+        let (_, snapshot_seq_after) = load_snapshot(&data_dir.join(SNAPSHOT_FILE))?;
+        let log_follows = first_seq(&scan).is_none_or(|first| first <= snapshot_seq + 1);
+        if snapshot_seq_after != snapshot_seq || !log_follows {
+            continue; // the store snapshotted while we read: read both again
         }
         let recovered = replay(store, snapshot_seq, &scan, &wal_path, Duration::ZERO)?;
         let snapshot = Snapshot::capture(&recovered.store, recovered.seq);
