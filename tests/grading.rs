@@ -267,3 +267,15 @@ fn a_single_lab_starter_strips_only_that_lab() {
     assert_eq!(manifest.stripped_labs, vec![lab.number]);
     assert!(!manifest.protected.is_empty());
 }
+
+#[test]
+fn a_starter_inside_the_workspace_is_refused_and_nothing_is_written() {
+    let inside = root().join("labs").join("my-starter");
+    let error = starter::write(&root(), &inside, Selection::AllLabs).unwrap_err();
+    assert!(error.contains("inside the workspace"), "{error}");
+    assert!(
+        !inside.exists(),
+        "the refused starter left {} behind",
+        inside.display()
+    );
+}

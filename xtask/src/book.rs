@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::fs;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// Where `book.toml` puts the HTML.
 pub const OUTPUT_DIR: &str = "target/book";
@@ -256,7 +256,7 @@ fn check_link(
     let target = if path.is_empty() {
         page.to_path_buf()
     } else {
-        normalize(&page.parent().unwrap_or(output).join(path))
+        crate::workspace::lexically_normal(&page.parent().unwrap_or(output).join(path))
     };
     if !target.starts_with(output) || !target.exists() {
         return Err(format!(
@@ -308,21 +308,6 @@ fn attribute_values(html: &str, prefix: &str) -> Vec<String> {
     values
 }
 
-/// Resolves `.` and `..` without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,7 +346,7 @@ mod tests {
     #[test]
     fn normalizes_parent_components() {
         assert_eq!(
-            normalize(Path::new("/a/b/../c/./d.html")),
+            crate::workspace::lexically_normal(Path::new("/a/b/../c/./d.html")),
             PathBuf::from("/a/c/d.html")
         );
     }

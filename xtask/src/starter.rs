@@ -118,15 +118,17 @@ fn prepare_destination(root: &Path, dest: &Path) -> Result<(), String> {
         }
     }
     let root = root.canonicalize().map_err(|e| e.to_string())?;
-    if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-        let parent = parent.canonicalize().map_err(|e| e.to_string())?;
-        if parent.starts_with(&root) && !parent.starts_with(root.join("target")) {
-            return Err(format!(
-                "{} is inside the workspace; put the starter outside it (or under target/)",
-                dest.display()
-            ));
-        }
+    // A relative DIR is relative to where the command runs, which may be inside the workspace.
+    let absolute = workspace::lexically_normal(
+        &std::env::current_dir()
+            .map_err(|e| format!("current directory: {e}"))?
+            .join(dest),
+    );
+    if absolute.starts_with(&root) && !absolute.starts_with(root.join("target")) {
+        return Err(format!(
+            "{} is inside the workspace; put the starter outside it (or under target/)",
+            dest.display()
+        ));
     }
     Ok(())
 }

@@ -136,3 +136,18 @@ fn check_unique(regions: &[Region]) -> Result<(), MarkerError> {
 pub fn lab_of<'a>(labs: &'a [Lab], file: &Path) -> Option<&'a Lab> {
     labs.iter().find(|lab| file.starts_with(&lab.dir))
 }
+
+/// Resolves `.` and `..` without touching the file system (the path may not exist yet).
+pub fn lexically_normal(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
