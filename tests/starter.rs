@@ -5,32 +5,11 @@ use std::collections::BTreeSet;
 
 mod support;
 
-use support::{is_starter, nested_target_dir, root, scratch};
-use xtask::grading::{self, TestRef};
+use support::{graded_labs, is_starter, nested_target_dir, root, scratch};
+use xtask::grading::TestRef;
 use xtask::runner::{CargoRun, LabRun, Outcome};
 use xtask::starter::{self, Selection};
 use xtask::workspace::{self, Lab};
-
-/// An exercise id with its graded tests.
-type GradedExercise = (String, Vec<TestRef>);
-
-/// Every lab with its graded tests, from the grading files.
-fn graded_labs() -> Vec<(Lab, Vec<GradedExercise>)> {
-    let root = root();
-    workspace::labs(&root)
-        .unwrap()
-        .into_iter()
-        .map(|lab| {
-            let file = grading::load(&root, &lab).unwrap_or_else(|e| panic!("{e}"));
-            let exercises = file
-                .exercise
-                .iter()
-                .map(|ex| (ex.id.clone(), ex.test_refs().unwrap()))
-                .collect();
-            (lab, exercises)
-        })
-        .collect()
-}
 
 #[test]
 fn every_exercise_region_has_a_grading_entry_and_every_entry_a_region() {
@@ -41,7 +20,7 @@ fn every_exercise_region_has_a_grading_entry_and_every_entry_a_region() {
         .collect();
     let graded: BTreeSet<String> = graded_labs()
         .into_iter()
-        .flat_map(|(_, exercises)| exercises.into_iter().map(|(id, _)| id))
+        .flat_map(|(_, exercises)| exercises.into_iter().map(|e| e.id))
         .collect();
     let ungraded: Vec<_> = regions.difference(&graded).collect();
     let orphaned: Vec<_> = graded.difference(&regions).collect();
@@ -95,11 +74,15 @@ fn graded_tests_pass_on_the_reference_and_fail_in_the_starter() {
                 lab.package
             )),
         }
-        let tests: Vec<TestRef> = exercises.iter().flat_map(|(_, t)| t.clone()).collect();
+        let tests: Vec<TestRef> = exercises
+            .iter()
+            .flat_map(|e| e.test_refs().unwrap())
+            .collect();
         let on_reference = outcomes(&reference, &lab, &tests, &mut problems);
         let in_starter = outcomes(&learner, &lab, &tests, &mut problems);
-        for (id, tests) in &exercises {
-            for test in tests {
+        for exercise in &exercises {
+            let id = &exercise.id;
+            for test in &exercise.test_refs().unwrap() {
                 match on_reference.get(test) {
                     Some(Outcome::Passed) => {}
                     Some(Outcome::Missing) | None => {

@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 
+use xtask::grading::{self, Exercise};
+use xtask::workspace::{self, Lab};
+
 /// The workspace root (this package's manifest directory).
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -23,6 +26,19 @@ pub fn scratch(name: &str) -> PathBuf {
 /// The target dir shared by every nested build of these tests (dependencies compile once).
 pub fn nested_target_dir() -> PathBuf {
     root().join("target").join("workspace-tests").join("target")
+}
+
+/// Every lab with the exercises its `grading.toml` lists (none for a lab without one).
+pub fn graded_labs() -> Vec<(Lab, Vec<Exercise>)> {
+    let root = root();
+    workspace::labs(&root)
+        .unwrap()
+        .into_iter()
+        .map(|lab| {
+            let file = grading::load(&root, &lab).unwrap_or_else(|e| panic!("{e}"));
+            (lab, file.exercise)
+        })
+        .collect()
 }
 
 /// Whether this workspace is a learner's starter rather than the reference.

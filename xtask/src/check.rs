@@ -114,12 +114,7 @@ pub fn check(root: &Path, only: Option<u32>) -> Result<Progress, String> {
         if file.exercise.is_empty() {
             continue;
         }
-        let tests: Vec<TestRef> = file
-            .exercise
-            .iter()
-            .flat_map(|e| e.test_refs().unwrap_or_default())
-            .collect();
-        let outcomes = match run.run(&lab, &tests) {
+        let outcomes = match run.run(&lab, &file.test_refs()) {
             LabRun::Ran(outcomes) => outcomes,
             LabRun::BuildFailed(error) => {
                 progress.broken.push((lab.clone(), error));

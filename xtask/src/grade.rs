@@ -163,11 +163,7 @@ fn grade_lab(
     file: &GradingFile,
     hidden: Option<&HiddenFile>,
 ) -> LabReport {
-    let tests: Vec<TestRef> = file
-        .exercise
-        .iter()
-        .flat_map(|e| e.test_refs().unwrap_or_default())
-        .collect();
+    let tests = file.test_refs();
     let is_hidden = |test: &TestRef| {
         hidden.is_some_and(|h| {
             h.exercise
