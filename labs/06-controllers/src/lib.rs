@@ -1,0 +1,1 @@
+//! Lab 06: the controller manager, where the cluster heals itself.
