@@ -6,3 +6,4 @@
 //! version, and streams every change to watchers.
 
 pub mod storage;
+pub mod request;
