@@ -2,7 +2,13 @@
 //!
 //! - [`runtime`] is the machinery every controller shares: the work queue, the rate limiter,
 //!   informers, the [`runtime::Controller`] trait and its [`runtime::Runner`].
+//! - [`replicaset`] keeps N pods running, adopting and releasing pods by label.
 
 #![warn(missing_docs)]
 
+pub mod events;
+pub mod informer_keys;
+pub mod pods;
+pub mod replicaset;
+pub mod rng;
 pub mod runtime;
