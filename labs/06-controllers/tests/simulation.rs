@@ -394,3 +394,27 @@ async fn the_rolling_update_timeline() {
         .unwrap();
     insta::assert_snapshot!(cluster.timeline().join("\n"));
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn min_ready_seconds_holds_each_step_until_new_pods_have_proven_themselves() {
+    let mut cluster = Cluster::new(2, 9);
+    let mut d = deployment(3, "fake/app:v1");
+    d.spec.strategy = Some(rolling(IntOrString::Int(1), IntOrString::Int(0)));
+    d.spec.min_ready_seconds = Some(10);
+    cluster.api().create(d).await.unwrap();
+    cluster
+        .run_until(MINUTE, &mut no_check(), |w| settled_on(w, 3, "fake/app:v1"))
+        .await
+        .unwrap();
+    set_image(&cluster, "fake/app:v2").await;
+    let start = cluster.now();
+    cluster
+        .run_until(5 * MINUTE, &mut rolling_bounds(3, 1, 0), |w| {
+            settled_on(w, 3, "fake/app:v2")
+        })
+        .await
+        .unwrap();
+    // Three moves, each waiting for a new pod to be ready for 10 s of virtual time.
+    let took = cluster.now() - start;
+    assert!(took >= Duration::from_secs(30), "took {took:?}");
+}
