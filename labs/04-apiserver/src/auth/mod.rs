@@ -12,7 +12,7 @@
 //!    *whose* pod it is.
 //!
 //! Reading a Secret adds a third, skiff-only question, [`Rbac::can_read_secret_data`]: a viewer
-//! may see that a Secret exists, but the core blanks its values with [`redact_secret_data`]
+//! may see that a Secret exists, but the core removes its values with [`redact_secret_data`]
 //! unless the answer is yes.
 
 use crate::request::User;
@@ -23,7 +23,7 @@ mod rbac;
 mod roles;
 mod secrets;
 
-pub use node::{NODE_LEASE_NAMESPACE, node_restriction};
+pub use node::{MIRROR_POD_ANNOTATION, NODE_LEASE_NAMESPACE, node_restriction};
 pub use rbac::{Binding, Rbac, RbacError, Role, RoleRef, Rule, Subject};
 pub use roles::{BUILTIN_ROLES, VERBS, builtin_bindings, builtin_roles};
 pub use secrets::{LAST_APPLIED_ANNOTATION, redact_secret_data};

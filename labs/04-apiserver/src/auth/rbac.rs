@@ -524,7 +524,7 @@ impl Rbac {
     ///
     /// Kubernetes has no such check: whoever may get or list Secrets reads their values, which
     /// is why its `view` role leaves Secrets out entirely. Skiff's `viewer` may list Secrets
-    /// and the core blanks their values when this returns false.
+    /// and the core removes their values when this returns false.
     pub fn can_read_secret_data(&self, user: &User, namespace: &str) -> bool {
         let get_all = Attributes::new(user, "get", "secrets").ns(namespace);
         let (roles, _) = self.applicable_roles(user, namespace);

@@ -8,20 +8,17 @@ pub const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-co
 
 // ANCHOR: redact_secret_data
 /// Removes everything that could reveal a Secret's values, keeping what a viewer may see: the
-/// metadata, the type, and the *names* of the keys (each value becomes `""`).
+/// metadata (name, labels, other annotations, timestamps) and the type.
 ///
 /// Three places hold values: `data` (base64), `stringData` (plain text, accepted on writes),
 /// and, easy to forget, the `last-applied-configuration` annotation, where `kubectl apply`
-/// stores the manifest it sent, values and all.
+/// stores the manifest it sent, values and all. The keys go with the values: a key such as
+/// `prod-root-password` says more than a viewer needs.
 pub fn redact_secret_data(secret: &mut Value) {
     let Some(object) = secret.as_object_mut() else {
         return;
     };
-    if let Some(Value::Object(data)) = object.get_mut("data") {
-        for value in data.values_mut() {
-            *value = Value::String(String::new());
-        }
-    }
+    object.remove("data");
     object.remove("stringData");
     if let Some(Value::Object(annotations)) = object
         .get_mut("metadata")
