@@ -397,3 +397,24 @@ fn bad_objects_get_an_error_naming_the_field() {
         .collect();
     insta::assert_snapshot!(rendered.join("\n"));
 }
+
+#[test]
+fn system_masters_cannot_be_locked_out() {
+    // Even with no roles at all, the administrators' group is allowed, and reads Secrets.
+    let rbac = Rbac::empty();
+    let admin = User::new("root", &["system:masters"]);
+    assert!(allowed(
+        &rbac,
+        Attributes::new(&admin, "delete", "nodes").named("n1")
+    ));
+    assert!(allowed(
+        &rbac,
+        Attributes::new(&admin, "create", "secrets").ns("kube-system")
+    ));
+    assert!(rbac.can_read_secret_data(&admin, "kube-system"));
+    let bob = bob();
+    assert!(!allowed(
+        &rbac,
+        Attributes::new(&bob, "get", "pods").ns("default")
+    ));
+}

@@ -25,7 +25,7 @@ mod roles;
 mod secrets;
 
 pub use node::{MIRROR_POD_ANNOTATION, NODE_LEASE_NAMESPACE, node_restriction};
-pub use rbac::{Binding, Rbac, RbacError, Role, RoleRef, Rule, Subject};
+pub use rbac::{Binding, MASTERS_GROUP, Rbac, RbacError, Role, RoleRef, Rule, Subject};
 pub use review::access_review;
 pub use roles::{BUILTIN_ROLES, VERBS, builtin_bindings, builtin_roles};
 pub use secrets::{LAST_APPLIED_ANNOTATION, redact_secret_data};

@@ -366,6 +366,9 @@ impl fmt::Display for RbacError {
 
 impl std::error::Error for RbacError {}
 
+/// The group whose members may do anything, whatever the roles say.
+pub const MASTERS_GROUP: &str = "system:masters";
+
 /// A role that applies to a request, and the binding that grants it.
 struct Grant<'s> {
     binding: &'s Binding,
@@ -499,8 +502,13 @@ impl Rbac {
     // ANCHOR_END: applicable_roles
 
     // ANCHOR: authorize
-    /// Allows the request when some rule of some role bound to the user covers it.
+    /// Allows the request when some rule of some role bound to the user covers it. Members of
+    /// `system:masters` are allowed everything before any rule is looked at, as in Kubernetes:
+    /// the cluster's administrators must not be locked out by a broken role.
     pub fn authorize(&self, a: &Attributes) -> Decision {
+        if a.user.in_group(MASTERS_GROUP) {
+            return Decision::Allow;
+        }
         let (grants, missing) = self.applicable_roles(a.user, a.namespace);
         if grants
             .iter()
@@ -560,6 +568,9 @@ impl Rbac {
     /// is why its `view` role leaves Secrets out entirely. Skiff's `viewer` may list Secrets
     /// and the core removes their values when this returns false.
     pub fn can_read_secret_data(&self, user: &User, namespace: &str) -> bool {
+        if user.in_group(MASTERS_GROUP) {
+            return true;
+        }
         let get_all = Attributes::new(user, "get", "secrets").ns(namespace);
         let (grants, _) = self.applicable_roles(user, namespace);
         grants
