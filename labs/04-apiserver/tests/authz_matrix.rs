@@ -54,25 +54,25 @@ fn identities() -> Vec<(&'static str, User)> {
 /// denied. Namespaced resources are asked about in namespace `default`.
 #[rustfmt::skip]
 const MATRIX: &[(&str, [&str; 8])] = &[
-    // group/resource            admin       viewer      node        scheduler   ctrl-mgr    proxy       bob         anonymous
-    ("pods",                    ["glwcupdx", "glw-----", "glwc--d-", "glw-u---", "glwcupd-", "glw-----", "--------", "--------"]),
-    ("pods/status",             ["glwcupdx", "glw-----", "----up--", "----up--", "----up--", "--------", "--------", "--------"]),
-    ("pods/binding",            ["glwcupdx", "glw-----", "--------", "---c----", "--------", "--------", "--------", "--------"]),
-    ("pods/log",                ["glwcupdx", "glw-----", "--------", "--------", "--------", "--------", "--------", "--------"]),
-    ("nodes",                   ["glwcupdx", "glw-----", "glwcup--", "glw-----", "glw-up--", "glw-----", "--------", "--------"]),
-    ("nodes/status",            ["glwcupdx", "glw-----", "---cup--", "--------", "glw-up--", "--------", "--------", "--------"]),
-    ("services",                ["glwcupdx", "glw-----", "glw-----", "--------", "glw-----", "glw-----", "--------", "--------"]),
-    ("endpoints",               ["glwcupdx", "glw-----", "glw-----", "--------", "glwcupd-", "glw-----", "--------", "--------"]),
-    ("configmaps",              ["glwcupdx", "glw-----", "glw-----", "--------", "--------", "--------", "--------", "--------"]),
-    ("secrets",                 ["glwcupdx", "glw-----", "glw-----", "--------", "--------", "--------", "--------", "--------"]),
-    ("namespaces",              ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
-    ("events",                  ["glwcupdx", "glw-----", "---cup--", "---cup--", "glwcup--", "--------", "--------", "--------"]),
-    ("events.k8s.io/events",    ["glwcupdx", "glw-----", "---cup--", "---cup--", "glwcup--", "--------", "--------", "--------"]),
-    ("coordination.k8s.io/leases", ["glwcupdx", "glw-----", "g--cup--", "g--cu---", "glwcupd-", "--------", "--------", "--------"]),
-    ("apps/deployments",        ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
-    ("apps/deployments/scale",  ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
-    ("apps/replicasets",        ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
-    ("apps/replicasets/status", ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
+    // group/resource                 admin       viewer      node        scheduler   ctrl-mgr    proxy       bob         anonymous
+    ("pods",                        ["glwcupdx", "glw-----", "glwc--d-", "glw-u---", "glwcupd-", "glw-----", "--------", "--------"]),
+    ("pods/status",                 ["glwcupdx", "glw-----", "----up--", "----up--", "----up--", "--------", "--------", "--------"]),
+    ("pods/binding",                ["glwcupdx", "glw-----", "--------", "---c----", "--------", "--------", "--------", "--------"]),
+    ("pods/log",                    ["glwcupdx", "glw-----", "--------", "--------", "--------", "--------", "--------", "--------"]),
+    ("nodes",                       ["glwcupdx", "glw-----", "glwcup--", "glw-----", "glw-up--", "glw-----", "--------", "--------"]),
+    ("nodes/status",                ["glwcupdx", "glw-----", "---cup--", "--------", "glw-up--", "--------", "--------", "--------"]),
+    ("services",                    ["glwcupdx", "glw-----", "glw-----", "--------", "glw-----", "glw-----", "--------", "--------"]),
+    ("endpoints",                   ["glwcupdx", "glw-----", "glw-----", "--------", "glwcupd-", "glw-----", "--------", "--------"]),
+    ("configmaps",                  ["glwcupdx", "glw-----", "glw-----", "--------", "--------", "--------", "--------", "--------"]),
+    ("secrets",                     ["glwcupdx", "glw-----", "glw-----", "--------", "--------", "--------", "--------", "--------"]),
+    ("namespaces",                  ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
+    ("events",                      ["glwcupdx", "glw-----", "---cup--", "---cup--", "glwcup--", "--------", "--------", "--------"]),
+    ("events.k8s.io/events",        ["glwcupdx", "glw-----", "---cup--", "---cup--", "glwcup--", "--------", "--------", "--------"]),
+    ("coordination.k8s.io/leases",  ["glwcupdx", "glw-----", "g--cup--", "g--cu---", "glwcupd-", "--------", "--------", "--------"]),
+    ("apps/deployments",            ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
+    ("apps/deployments/scale",      ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
+    ("apps/replicasets",            ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
+    ("apps/replicasets/status",     ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
 ];
 // ANCHOR_END: matrix
 
