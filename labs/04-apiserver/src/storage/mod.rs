@@ -15,6 +15,9 @@
 //! `skiff-store` server and a real etcd cluster over etcd's v3 JSON API. Each implements
 //! [`Storage`]; the server never knows which one it has.
 
+pub mod embedded;
+pub mod etcd;
+
 use std::future::Future;
 use std::pin::Pin;
 
