@@ -5,5 +5,14 @@
 //! and authorizes each request, validates objects, keeps them in [`storage`] with a resource
 //! version, and streams every change to watchers.
 
-pub mod storage;
+#![warn(missing_docs)]
+
+pub mod discovery;
 pub mod request;
+pub mod resources;
+pub mod rest;
+pub mod server;
+pub mod status;
+pub mod storage;
+
+pub use server::ApiServer;
