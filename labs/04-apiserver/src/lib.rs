@@ -7,6 +7,8 @@
 
 #![warn(missing_docs)]
 
+pub mod audit;
+pub mod auth;
 pub mod discovery;
 pub mod request;
 pub mod resources;
