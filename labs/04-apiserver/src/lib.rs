@@ -10,11 +10,15 @@
 pub mod audit;
 pub mod auth;
 pub mod discovery;
+pub mod fieldselector;
+pub mod labelselector;
+pub mod patch;
 pub mod request;
 pub mod resources;
 pub mod rest;
 pub mod server;
 pub mod status;
 pub mod storage;
+pub mod table;
 
 pub use server::ApiServer;
