@@ -1,4 +1,4 @@
-//! One table of storage cases, run against every backend: the embedded store, a remote
+//! One table of storage cases, run against every backend: memory, the embedded store, a remote
 //! skiff-store over etcd's JSON gateway, and a real etcd when its binary is installed. Every
 //! backend must give the same answers: that is what lets the API server not care which one it
 //! has.
@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use apiserver::storage::embedded::EmbeddedStorage;
 use apiserver::storage::etcd::{EtcdStorage, update_txn};
+use apiserver::storage::memory::MemoryStorage;
 use apiserver::storage::{ListRequest, Storage, StorageError, StorageEvent, StorageWatch, Stored};
 use store::{
     Compare, CompareResult, CompareTarget, PutRequest, RangeRequest, RequestOp, TxnRequest,
@@ -609,6 +610,20 @@ fn remote(storage: EtcdStorage) -> Backend {
             Box::pin(async move { compactor.compact(revision).await })
         }),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_memory_backend_passes_the_table() {
+    let storage = Arc::new(MemoryStorage::new());
+    let compactor = storage.clone();
+    let backend = Backend {
+        storage,
+        compact: Box::new(move |revision| {
+            compactor.compact(revision);
+            Box::pin(async { Ok(()) })
+        }),
+    };
+    run_table("memory", backend).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

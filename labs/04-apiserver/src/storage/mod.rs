@@ -17,6 +17,7 @@
 
 pub mod embedded;
 pub mod etcd;
+pub mod memory;
 
 use std::future::Future;
 use std::pin::Pin;
