@@ -118,11 +118,11 @@ fn put_over_http(
         let key = base64::engine::general_purpose::STANDARD
             .encode(format!("/bench/{client}/{}", n % 1000));
         let body = format!(r#"{{"key":"{key}","value":"{value}"}}"#);
-        write!(
-            writer,
+        let request = format!(
             "POST /v3/kv/put HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
-        )?;
+        );
+        writer.write_all(request.as_bytes())?;
         writer.flush()?;
         let status = read_response(&mut reader)?;
         if status != 200 {
