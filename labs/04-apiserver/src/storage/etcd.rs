@@ -168,6 +168,7 @@ pub fn created(key: &str, value: Vec<u8>, response: &TxnResponse) -> Result<Stor
     })
 }
 
+// ANCHOR: updated
 /// What an [`update_txn`] did. A key that is gone is [`StorageError::NotFound`]; one that
 /// changed is a [`StorageError::Conflict`] with its current revision.
 pub fn updated(key: &str, value: Vec<u8>, response: &TxnResponse) -> Result<Stored, StorageError> {
@@ -192,6 +193,7 @@ pub fn updated(key: &str, value: Vec<u8>, response: &TxnResponse) -> Result<Stor
         mod_revision: response.header_revision,
     })
 }
+// ANCHOR_END: updated
 
 /// What a [`delete_txn`] did: the last value and the revision of the delete.
 pub fn deleted(key: &str, response: &TxnResponse) -> Result<(Stored, i64), StorageError> {
@@ -603,6 +605,7 @@ impl Client {
         unavailable(&failure)
     }
 
+    // ANCHOR: compact_revision
     /// The compaction revision. etcd reports it only when it cancels a watch that starts
     /// below it, so start one at revision 1 and read the cancellation.
     async fn compact_revision(&self) -> Result<i64, StorageError> {
@@ -622,6 +625,7 @@ impl Client {
             }
         }
     }
+    // ANCHOR_END: compact_revision
 
     /// Starts a watch of every key under `prefix` from `start` (a revision).
     async fn open_watch(&self, prefix: &str, start: i64) -> Result<WatchStream, StorageError> {
@@ -641,6 +645,7 @@ impl Client {
         })
     }
 
+    // ANCHOR: run_watch
     /// Forwards a watch's events to `sender` until the reader goes away. A broken stream is
     /// reopened from the revision after the last event sent, so nothing is missed or repeated.
     async fn run_watch(
@@ -689,6 +694,7 @@ impl Client {
             }
         }
     }
+    // ANCHOR_END: run_watch
 }
 
 /// etcd's error answer as an unavailable storage.
