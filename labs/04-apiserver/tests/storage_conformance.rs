@@ -541,6 +541,8 @@ fn cases() -> Vec<Case> {
                     });
                     let watch = b.storage.watch(&format!("{p}/"), s.base).await;
                     s.push("watch after r", watch, |_, _| "started".into());
+                    let watch = b.storage.watch(&format!("{p}/"), s.base + 1).await;
+                    s.push("watch after r+1", watch, |_, _| "started".into());
                     let mut watch = b.storage.watch(&format!("{p}/"), s.base + 2).await.unwrap();
                     let event = next_event(&mut watch).await;
                     s.push("watch after r+2", event, Seen::event);
@@ -551,6 +553,7 @@ fn cases() -> Vec<Case> {
                 "list at r+1: Compacted: asked r+1, oldest r+2",
                 "list at r+2: [a=a (created r+1, modified r+1), b=b (created r+2, modified r+2)] at r+2",
                 "watch after r: Compacted: asked r, oldest r+2",
+                "watch after r+1: Compacted: asked r+1, oldest r+2",
                 "watch after r+2: PUT c=c (created r+3, modified r+3)",
             ],
         },

@@ -136,7 +136,18 @@ impl Storage for EmbeddedStorage {
         };
         Box::pin(async move {
             let watcher = self
-                .blocking(move |store| store.watch(&request).map_err(|e| storage_error(e, after)))
+                .blocking(move |store| {
+                    // The trait's rule: `after` itself must still be readable. (The store
+                    // would serve a watch from the compaction revision, one further back.)
+                    let compacted = store.status().compact_revision;
+                    if after < compacted {
+                        return Err(StorageError::Compacted {
+                            requested: after,
+                            compacted,
+                        });
+                    }
+                    store.watch(&request).map_err(|e| storage_error(e, after))
+                })
                 .await?;
             let (sender, receiver) = mpsc::channel(WATCH_BUFFER);
             // The watcher is a blocking channel: drain it on the blocking pool until it is

@@ -39,6 +39,8 @@ use super::{
 
 /// How many events a watch may have waiting for its reader.
 pub const WATCH_BUFFER: usize = 256;
+/// How many idle connections are kept for reuse; more are closed after their answer.
+const MAX_IDLE: usize = 16;
 /// How many times a broken watch stream is reopened before the watch gives up.
 const WATCH_RETRIES: u32 = 5;
 
@@ -551,10 +553,11 @@ impl Client {
             .await
             .map_err(|error| self.unreachable(&error))?
             .to_bytes();
-        self.idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(sender);
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(sender);
+        }
+        drop(idle);
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|error| invalid(&format!("{error}: {}", String::from_utf8_lossy(&bytes))))?;
         if status.is_success() {
@@ -845,13 +848,13 @@ impl Storage for EtcdStorage {
     fn watch<'a>(&'a self, prefix: &'a str, after: i64) -> StorageFuture<'a, StorageWatch> {
         Box::pin(async move {
             // A watch below the compaction revision is canceled asynchronously by etcd; a
-            // read at the same revision says so at once.
+            // read says so at once. The trait's rule: `after` itself must still be readable.
             let current = self.client.revision_now().await?;
             if after < current {
                 let probe = RangeRequest {
                     limit: 1,
                     count_only: true,
-                    revision: after + 1,
+                    revision: after.max(1),
                     ..RangeRequest::key(prefix)
                 };
                 if let Err(StorageError::Compacted { compacted, .. }) =
