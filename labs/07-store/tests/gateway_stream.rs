@@ -280,3 +280,62 @@ fn a_snapshot_streamed_while_writes_go_on_is_a_consistent_cut_that_restores() {
     assert_eq!(keys, revision - 1);
     assert!(revision >= 20);
 }
+
+#[test]
+fn snapshot_save_with_an_endpoint_downloads_a_running_store_that_then_restores() {
+    let (dir, store, address) = served();
+    put(&store, "/pods/a", "1");
+    put(&store, "/pods/b", "2");
+    store.lease_grant(1000, 600).unwrap();
+    let file = dir.path().join("downloaded.snapshot");
+    let save = Command::new(env!("CARGO_BIN_EXE_skiff-store"))
+        .args(["snapshot", "save"])
+        .arg(&file)
+        .args(["--endpoint", &address])
+        .output()
+        .unwrap();
+    assert!(save.status.success(), "{save:?}");
+    assert_eq!(
+        String::from_utf8(save.stdout).unwrap().trim(),
+        "saved revision 3, 2 keys, 1 leases, compacted at 0"
+    );
+    let restored = dir.path().join("restored");
+    let restore = Command::new(env!("CARGO_BIN_EXE_skiff-store"))
+        .args(["snapshot", "restore"])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(&restored)
+        .output()
+        .unwrap();
+    assert!(restore.status.success(), "{restore:?}");
+    let reopened = DurableStore::open(&restored, DurableOptions::default()).unwrap();
+    let range = reopened
+        .range(&store::RangeRequest::prefix("/pods/"))
+        .unwrap();
+    let values: Vec<&[u8]> = range.kvs.iter().map(|kv| kv.value.as_slice()).collect();
+    assert_eq!(values, [b"1".as_slice(), b"2".as_slice()]);
+}
+
+#[test]
+fn snapshot_save_from_an_endpoint_that_does_not_answer_names_it() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("never");
+    let save = Command::new(env!("CARGO_BIN_EXE_skiff-store"))
+        .args(["snapshot", "save"])
+        .arg(&file)
+        .args(["--endpoint", &closed])
+        .output()
+        .unwrap();
+    assert_eq!(save.status.code(), Some(1));
+    let stderr = String::from_utf8(save.stderr).unwrap();
+    assert!(
+        stderr.starts_with(&format!("error: io: snapshot from {closed}: connect: ")),
+        "{stderr}"
+    );
+    assert!(!file.exists(), "nothing is written");
+}

@@ -247,3 +247,66 @@ pub fn join_snapshot(messages: &[Value]) -> Result<Vec<u8>> {
     bytes.truncate(data_len);
     Ok(bytes)
 }
+
+// ANCHOR: fetch_snapshot
+/// Downloads a snapshot from a running server (skiff-store or etcd) at `address`
+/// (`host:port`) through `/v3/maintenance/snapshot`, as `etcdctl snapshot save` does: reads the
+/// chunked stream, joins the blobs and checks the SHA-256. Returns the snapshot's bytes.
+pub fn fetch_snapshot(address: &str) -> Result<Vec<u8>> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let failed = |what: &str, error: &dyn std::fmt::Display| {
+        StoreError::Io(format!("snapshot from {address}: {what}: {error}"))
+    };
+    let mut stream =
+        std::net::TcpStream::connect(address).map_err(|error| failed("connect", &error))?;
+    let request = format!(
+        "POST /v3/maintenance/snapshot HTTP/1.1\r\nHost: {address}\r\n\
+         Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|error| failed("send", &error))?;
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    let read_line = |reader: &mut BufReader<_>, line: &mut String| {
+        line.clear();
+        reader
+            .read_line(line)
+            .map_err(|error| failed("read", &error))
+    };
+    read_line(&mut reader, &mut line)?;
+    let status = line.split(' ').nth(1).unwrap_or("").to_string();
+    let mut chunked = false;
+    loop {
+        read_line(&mut reader, &mut line)?;
+        let header = line.trim().to_ascii_lowercase();
+        if header.is_empty() {
+            break;
+        }
+        chunked |= header == "transfer-encoding: chunked";
+    }
+    if status != "200" || !chunked {
+        let mut body = String::new();
+        let _ = reader.read_to_string(&mut body);
+        return Err(failed(
+            "the server refused",
+            &format!("status {status}: {}", body.trim()),
+        ));
+    }
+    let mut body = Vec::new();
+    loop {
+        read_line(&mut reader, &mut line)?;
+        let size = usize::from_str_radix(line.trim(), 16)
+            .map_err(|_| failed("bad chunk size", &format!("{:?}", line.trim())))?;
+        let mut chunk = vec![0; size + 2];
+        reader
+            .read_exact(&mut chunk)
+            .map_err(|error| failed("stream cut short", &error))?;
+        if size == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..size]);
+    }
+    join_snapshot(&messages(&body)?)
+}
+// ANCHOR_END: fetch_snapshot
