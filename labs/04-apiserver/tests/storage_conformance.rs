@@ -807,6 +807,9 @@ async fn a_remote_watch_resumes_after_its_stream_breaks() {
         revisions.push(next_event(&mut watch).await.unwrap().revision());
     }
     assert_eq!(revisions, [3, 5]);
+    // The pooled connections were cut too: a call still gets through, on a new one.
+    let got = storage.get("/registry/r/c").await.unwrap().unwrap();
+    assert_eq!(got.mod_revision, 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -523,21 +523,28 @@ impl Client {
         ),
         StorageError,
     > {
-        let reused = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut sender = match reused {
-            Some(mut sender) => match sender.ready().await {
-                Ok(()) => sender,
-                Err(_) => self.open().await?,
-            },
-            None => self.open().await?,
+        let build = || {
+            hyper::Request::post(path)
+                .header(hyper::header::HOST, &self.address)
+                .header(hyper::header::CONTENT_TYPE, "application/json")
+                .body(Full::new(Bytes::from(body.to_string())))
+                .map_err(|error| self.unreachable(&error))
         };
-        let request = hyper::Request::post(path)
-            .header(hyper::header::HOST, &self.address)
-            .header(hyper::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from(body.to_string())))
-            .map_err(|error| self.unreachable(&error))?;
+        let reused = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        if let Some(mut sender) = reused
+            && sender.ready().await.is_ok()
+        {
+            match sender.send_request(build()?).await {
+                Ok(response) => return Ok((sender, response)),
+                // The server closed the idle connection before the request went out:
+                // nothing was sent, so sending it on a new connection is safe.
+                Err(error) if error.is_canceled() => {}
+                Err(error) => return Err(self.unreachable(&error)),
+            }
+        }
+        let mut sender = self.open().await?;
         let response = sender
-            .send_request(request)
+            .send_request(build()?)
             .await
             .map_err(|error| self.unreachable(&error))?;
         Ok((sender, response))
