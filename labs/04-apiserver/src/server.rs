@@ -101,6 +101,11 @@ impl ApiServer {
         self
     }
 
+    /// The audit log, if one was configured.
+    pub fn audit_log(&self) -> Option<&AuditLog> {
+        self.audit.as_deref()
+    }
+
     /// The storage the server uses.
     pub fn storage(&self) -> &Arc<dyn Storage> {
         &self.ctx.storage
