@@ -267,16 +267,17 @@ fn small_kinds_tables() {
 
 #[test]
 fn include_object_controls_the_row_object() {
-    let pods = pods();
-    let none = table("pods", &pods[..1], IncludeObject::None, now());
+    // A ConfigMap, so that this test does not depend on the pod printer (an exercise).
+    let cms = [json!({"metadata": meta("cfg", "2023-11-14T22:10:10Z"), "data": {"a": "1"}})];
+    let none = table("configmaps", &cms, IncludeObject::None, now());
     assert!(none["rows"][0].get("object").is_none());
-    let metadata = table("pods", &pods[..1], IncludeObject::Metadata, now());
+    let metadata = table("configmaps", &cms, IncludeObject::Metadata, now());
     assert_eq!(
         metadata["rows"][0]["object"],
-        json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": pods[0]["metadata"]})
+        json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": cms[0]["metadata"]})
     );
-    let object = table("pods", &pods[..1], IncludeObject::Object, now());
-    assert_eq!(object["rows"][0]["object"], pods[0]);
+    let object = table("configmaps", &cms, IncludeObject::Object, now());
+    assert_eq!(object["rows"][0]["object"], cms[0]);
     assert_eq!(object["kind"], "Table");
     assert_eq!(object["apiVersion"], "meta.k8s.io/v1");
 
