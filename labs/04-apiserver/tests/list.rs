@@ -178,7 +178,7 @@ async fn field_selectors_pick_by_name_namespace_node_and_phase() {
         .ok(
             200,
             "GET",
-            &format!("/api/v1/pods?fieldSelector=spec.nodeName%3Dn1"),
+            "/api/v1/pods?fieldSelector=spec.nodeName%3Dn1",
             None,
         )
         .await;
@@ -205,7 +205,7 @@ async fn field_selectors_pick_by_name_namespace_node_and_phase() {
         .ok(
             200,
             "GET",
-            &format!("/api/v1/pods?fieldSelector=metadata.namespace%3Ddefault,metadata.name%3Dc"),
+            "/api/v1/pods?fieldSelector=metadata.namespace%3Ddefault,metadata.name%3Dc",
             None,
         )
         .await;
