@@ -155,6 +155,14 @@ impl ApiServer {
         if let Some(document) = discovery::document(path) {
             return ok(200, &document);
         }
+        if path == "/openapi/v2" {
+            // An empty protobuf message: a valid OpenAPI v2 document with no schemas.
+            return Ok(ApiResponse::Full {
+                status: 200,
+                content_type: discovery::OPENAPI_V2_PROTOBUF.to_string(),
+                body: bytes::Bytes::new(),
+            });
+        }
         let route = parse_path(path)?.ok_or_else(|| StatusError::path_not_found(path))?;
         let query = Query::parse(&request.query);
         let verb = verb_of(&request.method, &route, &query)?;
@@ -175,6 +183,14 @@ impl ApiServer {
             body: request.body,
             user: request.user,
         };
+        if matches!(verb, "create" | "update") && !is_json(&call.content_type) {
+            // kubectl's generators (`kubectl create namespace`) send protobuf: skiff only
+            // speaks JSON, and says so.
+            return Err(StatusError::unsupported_body(
+                &call.content_type,
+                "application/json",
+            ));
+        }
         let attributes = attributes(&call);
         let result = match self.rbac.authorize(&attributes) {
             Decision::Allow => self.dispatch(verb, &call).await,
@@ -306,6 +322,12 @@ impl Handler for ApiServer {
     fn handle(&self, request: ApiRequest) -> ResponseFuture<'_> {
         Box::pin(self.serve(request))
     }
+}
+
+/// True for a JSON body (or one without a `Content-Type`, which is read as JSON).
+fn is_json(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    matches!(media, "" | "application/json" | "*/*")
 }
 
 /// The RBAC attributes of a routed request.

@@ -195,6 +195,18 @@ async fn an_unsupported_patch_content_type_is_a_415() {
 }
 
 #[tokio::test]
+async fn a_protobuf_or_yaml_body_is_a_415_naming_its_type() {
+    let s = with_web().await;
+    for content_type in ["application/vnd.kubernetes.protobuf", "application/yaml"] {
+        let mut r = raw("POST", PODS, "k8s\0...");
+        r.headers
+            .insert(hyper::header::CONTENT_TYPE, content_type.parse().unwrap());
+        let body = rejected(&s, r, 415, "UnsupportedMediaType").await;
+        assert!(body["message"].as_str().unwrap().contains(content_type));
+    }
+}
+
+#[tokio::test]
 async fn a_patch_that_breaks_validation_is_a_422_and_a_bad_patch_a_400() {
     let s = with_web().await;
     let mut r = raw(
