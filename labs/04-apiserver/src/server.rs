@@ -115,7 +115,7 @@ impl ApiServer {
     pub async fn bootstrap(&self) -> Result<(), StatusError> {
         self.bootstrapped
             .get_or_try_init(|| async {
-                let namespaces = resources::find("", "v1", "namespaces").expect("served");
+                let namespaces = resources::namespaces();
                 for name in INITIAL_NAMESPACES {
                     let object = json!({
                         "apiVersion": "v1",

@@ -100,7 +100,7 @@ pub async fn ensure_namespace(
     namespace: &str,
     name: &str,
 ) -> Result<(), StatusError> {
-    let namespaces = crate::resources::find("", "v1", "namespaces").expect("namespaces are served");
+    let namespaces = crate::resources::namespaces();
     let stored = ctx
         .storage
         .get(&namespaces.key(None, namespace))
