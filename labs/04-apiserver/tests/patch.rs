@@ -272,11 +272,14 @@ fn set_element_order_reorders_the_merged_list() {
     );
 }
 
+/// A check of one patched object.
+type Check = Box<dyn Fn(&Value)>;
+
 #[test]
 fn strategic_merge_patch_cases() {
     let d = deployment();
     let containers = |v: &Value| v["spec"]["template"]["spec"]["containers"].clone();
-    let cases: Vec<(&str, Value, Box<dyn Fn(&Value)>)> = vec![
+    let cases: Vec<(&str, Value, Check)> = vec![
         (
             // Without $setElementOrder, Kubernetes puts the patch's new elements before the
             // stored ones (kubectl apply always sends the order, so this only shows with
