@@ -494,6 +494,10 @@ impl Client {
         let stream = tokio::net::TcpStream::connect(&self.address)
             .await
             .map_err(|error| self.unreachable(&error))?;
+        // Each request is written whole; Nagle's algorithm would only delay it.
+        stream
+            .set_nodelay(true)
+            .map_err(|error| self.unreachable(&error))?;
         let (sender, connection) = http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|error| self.unreachable(&error))?;
