@@ -5,5 +5,5 @@
 //! and authorizes each request, validates objects, keeps them in [`storage`] with a resource
 //! version, and streams every change to watchers.
 
-pub mod storage;
 pub mod request;
+pub mod storage;
