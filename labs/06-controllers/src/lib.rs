@@ -2,7 +2,10 @@
 //!
 //! - [`runtime`] is the machinery every controller shares: the work queue, the rate limiter,
 //!   informers, the [`runtime::Controller`] trait and its [`runtime::Runner`].
+//! - [`leader`] elects one active instance among several through a Lease, and runs any
+//!   component only while it leads.
 
 #![warn(missing_docs)]
 
+pub mod leader;
 pub mod runtime;
