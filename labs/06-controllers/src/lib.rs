@@ -2,10 +2,13 @@
 //!
 //! - [`runtime`] is the machinery every controller shares: the work queue, the rate limiter,
 //!   informers, the [`runtime::Controller`] trait and its [`runtime::Runner`].
+//! - [`nodelifecycle`] marks nodes that stopped heartbeating `Unknown`, taints them, and
+//!   evicts their pods after the pods' toleration.
 //! - [`leader`] elects one active instance among several through a Lease, and runs any
 //!   component only while it leads.
 
 #![warn(missing_docs)]
 
 pub mod leader;
+pub mod nodelifecycle;
 pub mod runtime;
