@@ -4,11 +4,13 @@
 //!   informers, the [`runtime::Controller`] trait and its [`runtime::Runner`].
 //! - [`nodelifecycle`] marks nodes that stopped heartbeating `Unknown`, taints them, and
 //!   evicts their pods after the pods' toleration.
+//! - [`gc`] is the garbage collector: the owner graph and the three propagation policies.
 //! - [`leader`] elects one active instance among several through a Lease, and runs any
 //!   component only while it leads.
 
 #![warn(missing_docs)]
 
+pub mod gc;
 pub mod leader;
 pub mod nodelifecycle;
 pub mod runtime;
