@@ -2,6 +2,7 @@
 //!
 //! - [`runtime`] is the machinery every controller shares: the work queue, the rate limiter,
 //!   informers, the [`runtime::Controller`] trait and its [`runtime::Runner`].
+//! - [`replicaset`] keeps N pods running, adopting and releasing pods by label.
 //! - [`nodelifecycle`] marks nodes that stopped heartbeating `Unknown`, taints them, and
 //!   evicts their pods after the pods' toleration.
 //! - [`gc`] is the garbage collector: the owner graph and the three propagation policies.
@@ -10,7 +11,12 @@
 
 #![warn(missing_docs)]
 
+pub mod events;
 pub mod gc;
+pub mod informer_keys;
 pub mod leader;
 pub mod nodelifecycle;
+pub mod pods;
+pub mod replicaset;
+pub mod rng;
 pub mod runtime;
