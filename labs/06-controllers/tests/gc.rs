@@ -432,3 +432,31 @@ async fn a_dependent_whose_owner_was_replaced_is_collected() {
     assert!(names::<Pod>(&api).await.is_empty());
     assert_eq!(names::<ReplicaSet>(&api).await, ["ghost"]);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_dependent_of_a_kind_the_collector_does_not_watch_is_left_alone() {
+    let api = api();
+    // A pod owned by a Job: skiff's collector does not watch Jobs, so the owner is never in
+    // its graph. It must not conclude that the owner is gone.
+    let mut metadata = ObjectMeta::namespaced("shop", "batch-1");
+    metadata.labels = template().metadata.labels;
+    metadata.owner_references.push(OwnerReference {
+        api_version: "batch/v1".into(),
+        kind: "Job".into(),
+        name: "batch".into(),
+        uid: "00000000-0000-4000-8000-0000000000aa".into(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    });
+    api.create(Pod {
+        metadata,
+        spec: template().spec,
+        ..Pod::default()
+    })
+    .await
+    .unwrap();
+    let mut runner = Runner::new(api.clone(), GarbageCollector::new());
+    collect(&mut runner).await;
+    assert_eq!(names::<Pod>(&api).await, ["batch-1"]);
+    assert!(runner.controller().log().is_empty());
+}

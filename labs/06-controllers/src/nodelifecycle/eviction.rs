@@ -46,7 +46,7 @@ pub fn eviction_time(pod: &Pod, taints: &[Taint], default_seconds: i64, now: Tim
             .collect();
         let seconds = if matching.is_empty() {
             let defaulted = taint.key == NOT_READY_TAINT || taint.key == UNREACHABLE_TAINT;
-            if defaulted { default_seconds } else { 0 }
+            if defaulted { default_seconds.max(0) } else { 0 }
         } else if matching.iter().any(|t| t.toleration_seconds.is_none()) {
             continue;
         } else {
