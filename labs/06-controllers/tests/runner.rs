@@ -240,3 +240,26 @@ async fn requeue_after_brings_a_key_back_later() {
     assert!(runner.run_until_quiet(secs(9)).await.unwrap().is_empty());
     assert_eq!(runner.run_until_quiet(secs(10)).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn the_tokio_driver_reconciles_in_real_time() {
+    let api = api();
+    let mut copies = api.watch::<ConfigMap>(Some("default"), "").await.unwrap();
+    // A concrete runner's future is Send: it can be spawned on a multi-threaded runtime.
+    let driver = tokio::spawn(Runner::new(api.clone(), Mirror::default()).run());
+    api.create(config_map("a", &[("x", "1")])).await.unwrap();
+    // Wait for the copy through a watch; the timeout is only a safety net.
+    let copied = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(event) = copies.next().await {
+            let event = event.unwrap();
+            if event.object.metadata.name.as_deref() == Some("a-copy") {
+                return event.object;
+            }
+        }
+        panic!("the watch ended");
+    })
+    .await
+    .expect("the runner made a copy");
+    assert_eq!(copied.data["x"], "1");
+    driver.abort();
+}
