@@ -421,12 +421,12 @@ async fn heartbeats_stop_then_unknown_after_grace_then_eviction_after_toleration
         timeline,
         vec![
             "t= 0 n1 Ready=True taints=[] pods=[\"patient@n1\", \"web-1@n1\", \"web-2@n2\"]",
-            // 4 s (last heartbeat) + 10 s grace
-            "t=14 n1 Ready=Unknown taints=[\"node.kubernetes.io/unreachable:NoSchedule\", \
+            // 4 s (last heartbeat) + 20 s grace
+            "t=24 n1 Ready=Unknown taints=[\"node.kubernetes.io/unreachable:NoSchedule\", \
              \"node.kubernetes.io/unreachable:NoExecute\"] pods=[\"patient@n1\", \"web-1@n1\", \
              \"web-2@n2\"]",
-            // 14 s (taint added) + 20 s default toleration; `patient` tolerates it forever
-            "t=34 n1 Ready=Unknown taints=[\"node.kubernetes.io/unreachable:NoSchedule\", \
+            // 24 s (taint added) + 20 s default toleration; `patient` tolerates it forever
+            "t=44 n1 Ready=Unknown taints=[\"node.kubernetes.io/unreachable:NoSchedule\", \
              \"node.kubernetes.io/unreachable:NoExecute\"] pods=[\"patient@n1\", \"web-2@n2\"]",
         ]
     );

@@ -21,9 +21,11 @@ use health::{NO_EXECUTE, desired_taints, last_heartbeat, ready_condition, second
 pub const NODE_LEASE_NAMESPACE: &str = "kube-node-lease";
 
 // ANCHOR: config
-/// The controller's timing. Kubernetes waits 40 s (`--node-monitor-grace-period`; 50 s since
-/// 1.32) before a node is `Unknown`, then 300 s (the default `tolerationSeconds`) before its
-/// pods are evicted. Skiff's defaults are short enough to watch: 10 s + 20 s.
+/// The controller's timing. Kubernetes waits 50 s (`--node-monitor-grace-period`; 40 s in
+/// older releases) before a node is `Unknown`, then 300 s (the default `tolerationSeconds`)
+/// before its pods are evicted. Skiff's defaults are short enough to watch: 20 s + 20 s. The
+/// grace period must cover more than one Lease renewal (the kubelet renews every 10 s), or a
+/// healthy node would flap to `Unknown` between two renewals.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeLifecycleConfig {
     /// How long a node may go without a heartbeat before it is `Unknown`.
@@ -35,7 +37,7 @@ pub struct NodeLifecycleConfig {
 impl Default for NodeLifecycleConfig {
     fn default() -> Self {
         NodeLifecycleConfig {
-            grace_period: Duration::from_secs(10),
+            grace_period: Duration::from_secs(20),
             default_toleration_seconds: 20,
         }
     }
