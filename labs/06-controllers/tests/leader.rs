@@ -15,6 +15,8 @@ use controllers::leader::{
     Component, Decision, ElectionConfig, Elector, LEADER_LEASE_NAMESPACE, LeaderElector,
     Transition, WhileLeading,
 };
+use controllers::replicaset::ReplicaSetController;
+use controllers::runtime::Runner;
 use scheduler::driver::SchedulerDriver;
 use scheduler::{Profile, Scheduler};
 
@@ -349,4 +351,86 @@ async fn of_two_schedulers_only_the_leader_binds_and_the_other_takes_over() {
             .iter()
             .all(|p| p.spec.node_name.as_deref() == Some("n1"))
     );
+}
+
+fn replica_set(replicas: i32) -> api::ReplicaSet {
+    let labels = BTreeMap::from([("app".to_string(), "web".to_string())]);
+    api::ReplicaSet {
+        metadata: ObjectMeta::namespaced("default", "web"),
+        spec: api::ReplicaSetSpec {
+            replicas: Some(replicas),
+            selector: LabelSelector::from_pairs([("app", "web")]),
+            template: api::PodTemplateSpec {
+                metadata: ObjectMeta {
+                    labels,
+                    ..ObjectMeta::default()
+                },
+                spec: pod("template").spec,
+            },
+            ..api::ReplicaSetSpec::default()
+        },
+        ..api::ReplicaSet::default()
+    }
+}
+
+type GuardedRunner = WhileLeading<InMemoryApi, Runner<InMemoryApi, ReplicaSetController>>;
+
+fn controller_manager(api: &InMemoryApi, identity: &str, seed: u64) -> GuardedRunner {
+    // The controller manager has its own lease, apart from the scheduler's.
+    let elector = LeaderElector::new(
+        api.clone(),
+        LEADER_LEASE_NAMESPACE,
+        "kube-controller-manager",
+        ElectionConfig::new(identity),
+        Time(EPOCH),
+    )
+    .unwrap();
+    let runner = Runner::new(api.clone(), ReplicaSetController::new(seed, Time(EPOCH)));
+    WhileLeading::new(elector, runner)
+}
+
+async fn pod_names(api: &InMemoryApi) -> Vec<String> {
+    let pods = api
+        .list::<Pod>(None, &LabelSelector::default())
+        .await
+        .unwrap();
+    pods.items
+        .iter()
+        .map(|p| p.metadata.name.clone().unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn of_two_controller_managers_only_the_leader_reconciles() {
+    let api = api();
+    api.create(replica_set(3)).await.unwrap();
+    let mut a = controller_manager(&api, "cm-a", 1);
+    let mut b = controller_manager(&api, "cm-b", 2);
+    for t in 0..5 {
+        assert!(a.step(secs(t)).await.unwrap(), "t={t}: a leads");
+        assert!(!b.step(secs(t)).await.unwrap(), "t={t}: b stands by");
+    }
+    // Three pods, not six: b, standing by, created none.
+    let before = pod_names(&api).await;
+    assert_eq!(before.len(), 3);
+
+    // a stops; a pod dies; b takes over and replaces it, and only it.
+    let _: Pod = api
+        .delete(
+            Some("default"),
+            &before[0],
+            api::client::DeleteOptions::default(),
+        )
+        .await
+        .unwrap();
+    let mut took_over = None;
+    for t in 5..30 {
+        if b.step(secs(t)).await.unwrap() && took_over.is_none() {
+            took_over = Some(t);
+        }
+    }
+    assert_eq!(took_over, Some(19));
+    let after = pod_names(&api).await;
+    assert_eq!(after.len(), 3);
+    assert!(!after.contains(&before[0]));
 }

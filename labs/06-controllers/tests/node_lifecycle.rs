@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use api::client::{ApiClient, InMemoryApi};
 use api::{
-    Condition, Container, LabelSelector, Lease, LeaseSpec, MicroTime, Node, NodeStatus, ObjectMeta,
-    Pod, Taint, Time, Toleration,
+    Condition, Container, Event, LabelSelector, Lease, LeaseSpec, MicroTime, Node, NodeStatus,
+    ObjectMeta, Pod, Taint, Time, Toleration,
 };
 use controllers::nodelifecycle::eviction::{eviction_time, tolerates};
 use controllers::nodelifecycle::health::{
@@ -431,6 +431,32 @@ async fn heartbeats_stop_then_unknown_after_grace_then_eviction_after_toleration
         ]
     );
     assert_eq!(runner.controller().evicted(), ["default/web-1"]);
+    // What `kubectl describe` would show: one event for the node, one per evicted pod.
+    let events = cluster
+        .api
+        .list::<Event>(None, &LabelSelector::default())
+        .await
+        .unwrap();
+    let mut events: Vec<String> = events
+        .items
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}: {}",
+                e.reason.as_deref().unwrap_or(""),
+                e.involved_object.name.as_deref().unwrap_or(""),
+                e.message.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    events.sort();
+    assert_eq!(
+        events,
+        [
+            "NodeNotReady n1: Node n1 status is now: NodeNotReady",
+            "TaintManagerEviction web-1: Marking for deletion Pod default/web-1",
+        ]
+    );
     let n2 = cluster.node("n2").await;
     assert_eq!(ready_status(&n2), "True");
     assert!(n2.spec.taints.is_empty());

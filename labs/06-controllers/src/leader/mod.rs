@@ -17,6 +17,9 @@ use api::{Lease, LeaseSpec, MicroTime, ObjectMeta, Time};
 
 pub use elector::{Decision, ElectionConfig, Elector};
 
+use crate::runtime::{Controller, Runner};
+use scheduler::driver::SchedulerDriver;
+
 /// Where the control plane's leases live.
 pub const LEADER_LEASE_NAMESPACE: &str = "kube-system";
 
@@ -228,6 +231,20 @@ pub trait Component {
     fn stopped_leading(&mut self) {}
 }
 // ANCHOR_END: component
+
+/// A controller's runner is a component: one step reconciles until quiet.
+impl<C: ApiClient, R: Controller<C>> Component for Runner<C, R> {
+    async fn step(&mut self, now: Duration) -> ApiResult<()> {
+        self.run_until_quiet(now).await.map(|_| ())
+    }
+}
+
+/// The scheduler's driver (lab 05) is a component: one step schedules until quiet.
+impl<C: ApiClient> Component for SchedulerDriver<C> {
+    async fn step(&mut self, now: Duration) -> ApiResult<()> {
+        self.run_until_quiet(now).await.map(|_| ())
+    }
+}
 
 // ANCHOR: while_leading
 /// Runs a [`Component`] only while its [`LeaderElector`] leads.

@@ -13,9 +13,13 @@ use std::time::Duration;
 use api::client::{ApiClient, ApiResult, DeleteOptions};
 use api::{Lease, MicroTime, Node, NodeStatus, Pod, Time};
 
+use crate::events::Recorder;
 use crate::runtime::{Action, Controller, Informer, Key, ReconcileError};
 use eviction::eviction_time;
 use health::{NO_EXECUTE, desired_taints, last_heartbeat, ready_condition, seconds};
+
+/// The controller's name, in Events.
+pub const NAME: &str = "node-controller";
 
 /// Where kubelets renew their heartbeat Leases.
 pub const NODE_LEASE_NAMESPACE: &str = "kube-node-lease";
@@ -64,6 +68,7 @@ pub struct NodeLifecycleController {
     pods: Informer<Pod>,
     /// Pods this controller has evicted, as `namespace/name`, in order (for reports).
     evicted: Vec<String>,
+    recorder: Recorder,
 }
 
 impl NodeLifecycleController {
@@ -76,6 +81,7 @@ impl NodeLifecycleController {
             leases: Informer::new(Some(NODE_LEASE_NAMESPACE)),
             pods: Informer::new(None),
             evicted: Vec::new(),
+            recorder: Recorder::new(NAME),
         }
     }
 
@@ -148,6 +154,11 @@ impl<C: ApiClient> Controller<C> for NodeLifecycleController {
             status.conditions.retain(|c| c.condition_type != "Ready");
             status.conditions.push(condition);
             node = api.update_status(node).await?;
+            let message = format!("Node {} status is now: NodeNotReady", key.name);
+            let at = seconds(wall);
+            self.recorder
+                .normal(api, &node, "NodeNotReady", message, at)
+                .await;
         }
         let taints = desired_taints(&node, wall);
         if taints != node.spec.taints {
@@ -170,18 +181,26 @@ impl<C: ApiClient> Controller<C> for NodeLifecycleController {
         for pod in on_node {
             let default = self.config.default_toleration_seconds;
             match eviction_time(pod, &no_execute, default, seconds(wall)) {
-                Some(at) if at <= seconds(wall) => due.push(Key::of(pod)),
+                Some(at) if at <= seconds(wall) => due.push(pod.clone()),
                 Some(at) => next = Some(earliest(next, health::micros(at))),
                 None => {}
             }
         }
         for pod in due {
-            tracing::info!(node = %key.name, pod = %pod, "toleration ran out: evicting");
+            let pod_key = Key::of(&pod);
+            tracing::info!(node = %key.name, pod = %pod_key, "toleration ran out: evicting");
             match api
-                .delete::<Pod>(pod.namespace(), &pod.name, DeleteOptions::default())
+                .delete::<Pod>(pod_key.namespace(), &pod_key.name, DeleteOptions::default())
                 .await
             {
-                Ok(_) => self.evicted.push(pod.to_string()),
+                Ok(_) => {
+                    let message = format!("Marking for deletion Pod {pod_key}");
+                    let at = seconds(wall);
+                    self.recorder
+                        .normal(api, &pod, "TaintManagerEviction", message, at)
+                        .await;
+                    self.evicted.push(pod_key.to_string());
+                }
                 Err(error) if error.is_not_found() => {}
                 Err(error) => return Err(error.into()),
             }
