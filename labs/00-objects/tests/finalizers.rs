@@ -230,3 +230,24 @@ fn delete_options_use_the_kubernetes_names_on_the_wire() {
         .to_string();
     assert!(bad.contains("Sideways"), "{bad}");
 }
+
+#[tokio::test]
+async fn a_deleted_object_cannot_gain_a_finalizer() {
+    let api = api();
+    api.create(config("settings", &["example.com/x"]))
+        .await
+        .unwrap();
+    let mut marked: ConfigMap = api
+        .delete(Some("shop"), "settings", DeleteOptions::default())
+        .await
+        .unwrap();
+    marked.metadata.finalizers.push("example.com/late".into());
+    let error = api.update(marked).await.unwrap_err().to_string();
+    assert!(
+        error.contains(
+            "metadata.finalizers: Forbidden: no new finalizers can be added if the object is \
+             being deleted, found new finalizers [\"example.com/late\"]"
+        ),
+        "{error}"
+    );
+}

@@ -138,6 +138,9 @@ impl InMemoryApi {
             });
         }
         merge(&mut object, &stored);
+        if let Some(error) = new_finalizers_on_deleted(object.metadata(), stored.metadata()) {
+            return Err(invalid(&object, vec![error]));
+        }
         keep_server_fields(object.metadata_mut(), stored.metadata());
         validate(&object)?;
         if spec_of(&object)? != spec_of(&stored)? {
@@ -211,6 +214,24 @@ fn remove<K: ApiResource>(store: &mut Store, key: ObjectKey, mut object: K) -> A
     let value = to_value(&object)?;
     store.record(key, WatchEventType::Deleted, value);
     Ok(object)
+}
+
+/// An object being deleted may lose finalizers but not gain any: otherwise whoever removes
+/// the last one could never be sure the object is about to go.
+fn new_finalizers_on_deleted(meta: &ObjectMeta, stored: &ObjectMeta) -> Option<FieldError> {
+    stored.deletion_timestamp?;
+    let new: Vec<&String> = meta
+        .finalizers
+        .iter()
+        .filter(|f| !stored.finalizers.contains(f))
+        .collect();
+    (!new.is_empty()).then(|| {
+        let path = FieldPath::root("metadata").child("finalizers");
+        let detail = format!(
+            "no new finalizers can be added if the object is being deleted, found new finalizers {new:?}"
+        );
+        FieldError::forbidden(&path, &detail)
+    })
 }
 
 /// Whether a marked object has nothing left to wait for: no finalizer and no grace period.
