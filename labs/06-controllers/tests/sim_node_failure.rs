@@ -114,5 +114,23 @@ async fn a_dead_nodes_pods_run_elsewhere_after_grace_plus_toleration() {
         .filter(|p| p.metadata.deletion_timestamp.is_some())
         .count();
     assert_eq!(terminating, victims);
+
+    // The story as the timeline tells it (from 10 s on: the start-up is another chapter's).
+    let story: Vec<&str> = cluster
+        .timeline()
+        .iter()
+        .map(String::as_str)
+        .filter(|line| line_time(line) >= 10)
+        .collect();
+    insta::assert_snapshot!(story.join("\n"));
+}
+
+/// The virtual second a timeline line is stamped with (`[  42s] ...`).
+fn line_time(line: &str) -> u64 {
+    line.trim_start_matches('[')
+        .split('s')
+        .next()
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
 }
 // ANCHOR_END: sim_pods_move
