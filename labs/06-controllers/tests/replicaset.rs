@@ -407,3 +407,27 @@ async fn status_counts_ready_and_available_pods_and_requeues_for_min_ready() {
     let status = rs(&api, "web").await.status.unwrap();
     assert_eq!(status.available_replicas, Some(2));
 }
+
+#[test]
+fn a_graceful_deletion_observed_twice_counts_once() {
+    use controllers::replicaset::Expectations;
+    let mut expectations = Expectations::new();
+    let rs = Key::new("default", "web");
+    let (a, b) = (Key::new("default", "web-a"), Key::new("default", "web-b"));
+    let t = Duration::from_secs(1);
+    expectations.expect_deletions(&rs, [a.clone(), b.clone()], t);
+    assert!(!expectations.satisfied(&rs, t));
+    // `a` is marked (deletionTimestamp), then removed: two observations of one deletion.
+    expectations.deletion_observed(&rs, &a);
+    expectations.deletion_observed(&rs, &a);
+    assert_eq!(expectations.pending(&rs), (0, 1));
+    assert!(!expectations.satisfied(&rs, t));
+    expectations.deletion_observed(&rs, &b);
+    assert!(expectations.satisfied(&rs, t));
+    // Creations count down; a key without expectations is always satisfied.
+    expectations.expect_creations(&rs, 2, t);
+    expectations.creation_observed(&rs);
+    assert_eq!(expectations.pending(&rs), (1, 0));
+    expectations.forget(&rs);
+    assert!(expectations.satisfied(&rs, t));
+}

@@ -157,7 +157,8 @@ impl<C: ApiClient, R: Controller<C>> Runner<C, R> {
         Ok(outcomes)
     }
 
-    /// Real mode: runs forever on tokio's clock, observing every [`POLL_INTERVAL`] at most.
+    /// Real mode: runs forever on tokio's clock, observing the informers every 100 ms at most
+    /// (or sooner when a waiting key or a resync is due).
     pub async fn run(mut self) -> ApiResult<()> {
         let start = tokio::time::Instant::now();
         loop {
