@@ -5,5 +5,9 @@
 //! and authorizes each request, validates objects, keeps them in [`storage`] with a resource
 //! version, and streams every change to watchers.
 
-pub mod storage;
+pub mod client;
+pub mod http;
+pub mod kubeconfig;
 pub mod request;
+pub mod storage;
+pub mod tls;
