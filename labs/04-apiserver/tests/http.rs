@@ -2,18 +2,18 @@
 //! authentication (401s), body limits (413s), streaming (each chunk arrives at once),
 //! keep-alive, shutdown, the PKI and the kubeconfig.
 
-mod common;
+mod wire;
 
 use std::sync::{Arc, Mutex};
 
 use apiserver::client::HttpApi;
 use apiserver::request::{ApiRequest, ApiResponse, Handler, ResponseFuture};
 use bytes::Bytes;
-use common::TestServer;
 use http_body_util::BodyExt;
 use hyper::Method;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
+use wire::TestServer;
 
 /// Echoes who asked what; `/stream` answers with a stream the test feeds.
 #[derive(Default)]
@@ -301,7 +301,7 @@ async fn keep_alive_serves_several_requests_on_one_connection() {
             assert!(n > 0, "the connection stayed open");
             bytes.extend_from_slice(&buf[..n]);
         }
-        let response = common::RawResponse::parse(&bytes);
+        let response = wire::RawResponse::parse(&bytes);
         assert_eq!(response.status, 200);
         assert_eq!(response.json()["path"], path);
     }

@@ -1,140 +1,165 @@
-//! Helpers shared by the shell's tests: a server on port 0 in a temp dir, and a raw HTTPS
-//! client that sends exactly the bytes a test wants (no token, a bad token, a huge body).
-
+//! Helpers shared by the REST tests: a server on a memory storage and a fixed clock, and a
+//! one-line way to send a request and read the JSON answer.
 #![allow(dead_code)]
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use apiserver::http::{ShellOptions, Started, start};
-use apiserver::request::Handler;
-use rustls::pki_types::ServerName;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::client::TlsStream;
+use apiserver::ApiServer;
+use apiserver::request::{ApiRequest, ApiResponse, Handler, User};
+use apiserver::storage::memory::MemoryStorage;
+use bytes::Bytes;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
 
-/// A server started in a fresh temp dir on 127.0.0.1:0.
+/// 2026-01-01T00:00:00Z, the tests' fixed "now".
+pub const NOW: u64 = 1_767_225_600;
+
+/// A server, and its storage for direct inspection.
 pub struct TestServer {
-    pub started: Started,
-    pub dir: tempfile::TempDir,
+    pub server: ApiServer,
+    pub storage: Arc<MemoryStorage>,
+}
+
+pub fn server() -> TestServer {
+    server_with(MemoryStorage::new())
+}
+
+pub fn server_with(storage: MemoryStorage) -> TestServer {
+    let storage = Arc::new(storage);
+    let clock = Arc::new(|| UNIX_EPOCH + Duration::from_secs(NOW));
+    let server = ApiServer::new(storage.clone()).with_clock(clock);
+    TestServer { server, storage }
+}
+
+pub fn admin() -> User {
+    User::new("admin", &["system:masters"])
+}
+
+pub fn request(method: &str, target: &str, body: Option<&Value>) -> ApiRequest {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let mut headers = hyper::HeaderMap::new();
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        "application/json".parse().unwrap(),
+    );
+    ApiRequest {
+        method: method.parse().unwrap(),
+        path: path.to_string(),
+        query: query.to_string(),
+        headers,
+        body: body.map(|b| Bytes::from(b.to_string())).unwrap_or_default(),
+        user: admin(),
+    }
 }
 
 impl TestServer {
-    pub async fn start(handler: Arc<dyn Handler>) -> TestServer {
-        Self::start_with(handler, |_| {}).await
+    /// Sends a request; returns the status code and the JSON body.
+    pub async fn call(&self, method: &str, target: &str, body: Option<&Value>) -> (u16, Value) {
+        self.send(request(method, target, body)).await
     }
 
-    pub async fn start_with(
-        handler: Arc<dyn Handler>,
-        tweak: impl FnOnce(&mut ShellOptions),
-    ) -> TestServer {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut options =
-            ShellOptions::new(dir.path().join("data"), "127.0.0.1:0".parse().unwrap());
-        tweak(&mut options);
-        let started = start(options, handler).await.expect("server starts");
-        TestServer { started, dir }
+    /// Sends a prepared request; returns the status code and the JSON body.
+    pub async fn send(&self, request: ApiRequest) -> (u16, Value) {
+        match self.server.handle(request).await {
+            ApiResponse::Full { status, body, .. } => {
+                let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                (status, value)
+            }
+            ApiResponse::Stream { status, .. } => (status, Value::Null),
+        }
     }
 
-    pub fn admin_token(&self) -> String {
-        self.started.tokens.token_for("admin").unwrap().to_string()
+    /// Sends a request that must succeed with `code`; returns the body.
+    pub async fn ok(&self, code: u16, method: &str, target: &str, body: Option<&Value>) -> Value {
+        let (status, value) = self.call(method, target, body).await;
+        assert_eq!(status, code, "{method} {target}: {value}");
+        value
     }
 
-    pub fn port(&self) -> u16 {
-        self.started.handle.local_addr().port()
+    /// Starts a watch (or follows logs); returns the stream of chunks.
+    pub async fn stream(&self, target: &str) -> mpsc::Receiver<Bytes> {
+        match self.server.handle(request("GET", target, None)).await {
+            ApiResponse::Stream {
+                status: 200,
+                chunks,
+                ..
+            } => chunks,
+            ApiResponse::Stream { status, .. } => panic!("stream answered {status}"),
+            ApiResponse::Full { status, body, .. } => {
+                panic!(
+                    "expected a stream, got {status}: {}",
+                    String::from_utf8_lossy(&body)
+                )
+            }
+        }
     }
 
-    /// A TLS connection trusting the cluster CA.
-    pub async fn tls(&self) -> TlsStream<TcpStream> {
-        let config = apiserver::tls::client_config(&self.started.pki.ca_cert_pem).unwrap();
-        let tcp = TcpStream::connect(("127.0.0.1", self.port()))
+    /// Every stored key, for "storage unchanged" checks.
+    pub async fn snapshot(&self) -> Vec<(String, Vec<u8>, i64)> {
+        use apiserver::storage::{ListRequest, Storage};
+        let page = self
+            .storage
+            .list(&ListRequest {
+                prefix: "/".into(),
+                ..Default::default()
+            })
             .await
             .unwrap();
-        TlsConnector::from(config)
-            .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
-            .await
-            .expect("TLS handshake with the cluster CA")
-    }
-
-    /// Sends `head` (request line and headers, without the blank line) and `body`, reads the
-    /// response until the server closes (the request says `Connection: close`).
-    pub async fn raw(&self, head: &str, body: &[u8]) -> RawResponse {
-        let mut tls = self.tls().await;
-        let request = format!("{head}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-        tls.write_all(request.as_bytes()).await.unwrap();
-        // The server may answer (413) before the body is sent; a failed write is fine then.
-        let _ = tls.write_all(body).await;
-        let _ = tls.flush().await;
-        let mut bytes = Vec::new();
-        let _ = tls.read_to_end(&mut bytes).await;
-        RawResponse::parse(&bytes)
+        page.items
+            .into_iter()
+            .map(|s| (s.key, s.value, s.mod_revision))
+            .collect()
     }
 }
 
-/// A parsed HTTP/1.1 response (body de-chunked).
-#[derive(Debug)]
-pub struct RawResponse {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+/// The next watch event of a stream, parsed.
+pub async fn next_event(chunks: &mut mpsc::Receiver<Bytes>) -> Value {
+    let chunk = chunks.recv().await.expect("the watch ended");
+    serde_json::from_slice(&chunk).expect("one JSON event per chunk")
 }
 
-impl RawResponse {
-    pub fn parse(bytes: &[u8]) -> RawResponse {
-        let split = bytes
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("a complete response head");
-        let head = String::from_utf8_lossy(&bytes[..split]).to_string();
-        let mut lines = head.lines();
-        let status = lines
-            .next()
-            .unwrap()
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect();
-        let mut body = bytes[split + 4..].to_vec();
-        if headers
-            .iter()
-            .any(|(k, v)| k == "transfer-encoding" && v == "chunked")
-        {
-            body = dechunk(&body);
-        }
-        RawResponse {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).expect("a JSON body")
-    }
+/// `(type, name)` of an event.
+pub fn summary(event: &Value) -> (String, String) {
+    (
+        event["type"].as_str().unwrap_or("").to_string(),
+        event["object"]["metadata"]["name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+    )
 }
 
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&data[..end]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            break;
-        }
-        out.extend_from_slice(&data[end + 2..end + 2 + size]);
-        data = &data[end + 2 + size + 2..];
-    }
-    out
+pub fn pod(name: &str) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": "web"}},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+    })
+}
+
+pub fn node(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}})
+}
+
+pub fn deployment(name: &str, replicas: i64) -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            },
+        },
+    })
+}
+
+/// Seconds since the epoch, as the fixed clock says.
+pub fn now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(NOW)
 }
