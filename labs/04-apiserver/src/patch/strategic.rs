@@ -305,7 +305,14 @@ fn merge_keyed(
         };
         let directive = element.get(DIRECTIVE).map(|d| d.as_str().unwrap_or("?"));
         match directive {
-            None | Some("merge") => elements.push(element),
+            None => elements.push(element),
+            // Kubernetes' words: a list element cannot ask to be merged explicitly.
+            Some("merge") => {
+                return Err(error(
+                    path,
+                    "merging lists cannot yet be specified in the patch",
+                ));
+            }
             Some("delete") => {
                 let id = element.get(key).ok_or_else(|| {
                     error(
