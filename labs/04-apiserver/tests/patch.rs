@@ -383,6 +383,21 @@ fn strategic_merge_patch_cases() {
             }),
         ),
         (
+            // What kubectl apply sends when a volume's source changes (volumes carry
+            // patchStrategy "merge,retainKeys"): the old emptyDir must go.
+            "$retainKeys inside a list element switches a volume's source",
+            json!({"spec": {"template": {"spec": {
+                "$setElementOrder/volumes": [{"name": "data"}],
+                "volumes": [{"$retainKeys": ["configMap", "name"], "configMap": {"name": "cfg"}, "name": "data"}]
+            }}}}),
+            Box::new(|p: &Value| {
+                assert_eq!(
+                    p["spec"]["template"]["spec"]["volumes"],
+                    json!([{"name": "data", "configMap": {"name": "cfg"}}])
+                );
+            }),
+        ),
+        (
             "finalizers are a set: union, and $deleteFromPrimitiveList removes",
             json!({"metadata": {"finalizers": ["b", "c"], "$deleteFromPrimitiveList/finalizers": ["a"]}}),
             Box::new(|p: &Value| {
