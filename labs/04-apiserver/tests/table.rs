@@ -270,6 +270,14 @@ fn small_kinds_tables() {
             "reason": "NodeNotReady", "type": "Warning", "message": "Node is not ready",
             "reportingController": "node-controller", "eventTime": "2023-11-14T22:13:15.250000Z"
         }),
+        json!({
+            "metadata": meta("web-1.backoff", "2023-11-14T21:43:20Z"),
+            "involvedObject": {"kind": "Pod", "name": "web-1", "namespace": "default"},
+            "reason": "BackOff", "type": "Warning", "message": "Back-off restarting failed container",
+            "reportingController": "kubelet", "reportingInstance": "node-2",
+            "eventTime": "2023-11-14T21:43:20.000000Z",
+            "series": {"count": 12, "lastObservedTime": "2023-11-14T22:13:00.000000Z"}
+        }),
     ];
     let leases = [
         json!({"metadata": meta("kube-scheduler", "2023-11-14T21:43:20Z"), "spec": {"holderIdentity": "scheduler-1_abc"}}),

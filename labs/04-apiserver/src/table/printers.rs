@@ -855,10 +855,19 @@ fn event_row(event: &Value, now: i64) -> Printed {
         Some(t) => since(Some(t), now),
         None => since(event.pointer("/eventTime"), now),
     };
-    let last = match event.pointer("/lastTimestamp").filter(|v| !v.is_null()) {
+    let mut last = match event.pointer("/lastTimestamp").filter(|v| !v.is_null()) {
         Some(t) => since(Some(t), now),
         None => first.clone(),
     };
+    // A series (events.k8s.io's deduplication) carries the latest time and count.
+    let mut count = match int(event, "/count") {
+        0 => 1,
+        n => n,
+    };
+    if let Some(series) = event.get("series").filter(|v| v.is_object()) {
+        last = since(series.get("lastObservedTime"), now);
+        count = int(series, "/count");
+    }
     let kind = s(event, "/involvedObject/kind").to_lowercase();
     let object = match s(event, "/involvedObject/name") {
         "" => kind,
@@ -880,10 +889,6 @@ fn event_row(event: &Value, now: i64) -> Printed {
         component
     } else {
         format!("{component}, {instance}")
-    };
-    let count = match int(event, "/count") {
-        0 => 1,
-        n => n,
     };
     vec![
         json!(last),
