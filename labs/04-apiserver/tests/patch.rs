@@ -516,6 +516,13 @@ fn json_patch_operations() {
             json!({"app": "web"}),
         ),
         (
+            // RFC 6902 compares numbers by value: 2.0 equals 2.
+            json!([{"op": "test", "path": "/spec/replicas", "value": 2.0},
+                   {"op": "replace", "path": "/spec/replicas", "value": 6}]),
+            "/spec/replicas",
+            json!(6),
+        ),
+        (
             json!([{"op": "move", "from": "/metadata/labels/app", "path": "/metadata/labels/name"}]),
             "/metadata/labels",
             json!({"name": "web"}),
