@@ -565,6 +565,11 @@ fn errors_name_the_path_and_reason() {
         ),
         (
             PatchKind::Json,
+            json!([{"op": "add", "path": "/metadata/annotations/x", "value": "y"}]),
+            "json patch: add: the parent of /metadata/annotations/x does not exist",
+        ),
+        (
+            PatchKind::Json,
             json!([{"op": "frobnicate", "path": "/spec"}]),
             "unknown op \"frobnicate\"",
         ),

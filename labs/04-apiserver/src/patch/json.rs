@@ -162,7 +162,11 @@ fn add(doc: &mut Value, tokens: &[String], value: Value, path: &str) -> Result<(
         *doc = value;
         return Ok(());
     };
-    let parent = get_mut(doc, parent_tokens).ok_or_else(|| missing("add", path))?;
+    let parent = get_mut(doc, parent_tokens).ok_or_else(|| {
+        PatchError::new(format!(
+            "json patch: add: the parent of {path} does not exist"
+        ))
+    })?;
     match parent {
         Value::Object(map) => {
             map.insert(last.clone(), value);
