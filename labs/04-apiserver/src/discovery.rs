@@ -35,6 +35,12 @@ pub fn document(path: &str) -> Option<Value> {
             document["apiVersion"] = json!("v1");
             document
         }),
+        ["openapi", "v3"] => Some(openapi_v3_root()),
+        ["openapi", "v3", "api", "v1"] => Some(openapi_v3("", "v1")),
+        ["openapi", "v3", "apis", name, version] => GROUPS
+            .iter()
+            .any(|(g, v)| g == name && v == version)
+            .then(|| openapi_v3(name, version)),
         ["apis", name, version] => GROUPS
             .iter()
             .any(|(g, v)| g == name && v == version)
@@ -119,3 +125,72 @@ fn entry(resource: &ResourceInfo) -> Value {
     }
     entry
 }
+
+/// The media type of the OpenAPI v2 document kubectl asks for (protobuf).
+pub const OPENAPI_V2_PROTOBUF: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+
+// ANCHOR: openapi
+/// `/openapi/v3`: where the OpenAPI v3 document of each group version is.
+///
+/// Skiff publishes no schemas. kubectl (`apply`, `create`) only needs to learn from OpenAPI
+/// that the server validates objects itself: every PATCH operation lists the `fieldValidation`
+/// parameter, so kubectl sends `?fieldValidation=Strict` and leaves validation to the server,
+/// and computes strategic merge patches from its own compiled-in types.
+pub fn openapi_v3_root() -> Value {
+    let mut paths = serde_json::Map::new();
+    let mut add = |group: &str, version: &str| {
+        let path = if group.is_empty() {
+            format!("api/{version}")
+        } else {
+            format!("apis/{group}/{version}")
+        };
+        let url = format!(
+            "/openapi/v3/{path}?hash={}",
+            GIT_VERSION.trim_start_matches('v')
+        );
+        paths.insert(path, json!({"serverRelativeURL": url}));
+    };
+    add("", "v1");
+    for (group, version) in GROUPS {
+        add(group, version);
+    }
+    json!({"paths": paths})
+}
+
+/// The OpenAPI v3 document of one group version: one PATCH operation per resource, carrying
+/// its group-version-kind and the `fieldValidation` parameter.
+pub fn openapi_v3(group: &str, version: &str) -> Value {
+    let mut paths = serde_json::Map::new();
+    for resource in resources::in_group_version(group, version) {
+        let base = if group.is_empty() {
+            format!("/api/{version}")
+        } else {
+            format!("/apis/{group}/{version}")
+        };
+        let path = if resource.namespaced {
+            format!(
+                "{base}/namespaces/{{namespace}}/{}/{{name}}",
+                resource.plural
+            )
+        } else {
+            format!("{base}/{}/{{name}}", resource.plural)
+        };
+        let patch = json!({
+            "operationId": format!("patch{}", resource.kind),
+            "parameters": [
+                {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
+                {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": true}},
+            ],
+            "responses": {"200": {"description": "OK"}},
+            "x-kubernetes-action": "patch",
+            "x-kubernetes-group-version-kind": {"group": group, "version": version, "kind": resource.kind},
+        });
+        paths.insert(path, json!({"patch": patch}));
+    }
+    json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": GIT_VERSION},
+        "paths": paths,
+    })
+}
+// ANCHOR_END: openapi

@@ -280,6 +280,11 @@ pub static RESOURCES: &[ResourceInfo] = &[
 /// The groups served, each with its one version, in discovery order.
 pub const GROUPS: &[(&str, &str)] = &[("apps", "v1"), ("coordination.k8s.io", "v1")];
 
+/// The `namespaces` resource (the first row of [`RESOURCES`]), which create and bootstrap use.
+pub fn namespaces() -> &'static ResourceInfo {
+    &RESOURCES[0]
+}
+
 /// The resource served at `group`/`version` under `plural`.
 pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceInfo> {
     RESOURCES

@@ -160,11 +160,19 @@ impl StatusError {
 
     /// 415 UnsupportedMediaType.
     pub fn unsupported_media_type(content_type: &str) -> Self {
+        StatusError::unsupported_body(
+            content_type,
+            "application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json",
+        )
+    }
+
+    /// 415 UnsupportedMediaType for a body that is not in one of the `accepted` types.
+    pub fn unsupported_body(content_type: &str, accepted: &str) -> Self {
         StatusError::new(
             415,
             "UnsupportedMediaType",
             format!(
-                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {content_type:?})"
+                "the body of the request was in an unknown format - accepted media types include: {accepted} (got {content_type:?})"
             ),
         )
     }

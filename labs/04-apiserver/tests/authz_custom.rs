@@ -397,3 +397,57 @@ fn bad_objects_get_an_error_naming_the_field() {
         .collect();
     insta::assert_snapshot!(rendered.join("\n"));
 }
+
+#[test]
+fn system_masters_cannot_be_locked_out() {
+    // Even with no roles at all, the administrators' group is allowed, and reads Secrets.
+    let rbac = Rbac::empty();
+    let admin = User::new("root", &["system:masters"]);
+    assert!(allowed(
+        &rbac,
+        Attributes::new(&admin, "delete", "nodes").named("n1")
+    ));
+    assert!(allowed(
+        &rbac,
+        Attributes::new(&admin, "create", "secrets").ns("kube-system")
+    ));
+    assert!(rbac.can_read_secret_data(&admin, "kube-system"));
+    let bob = bob();
+    assert!(!allowed(
+        &rbac,
+        Attributes::new(&bob, "get", "pods").ns("default")
+    ));
+}
+
+#[test]
+fn a_policy_file_may_hold_one_object_an_array_or_a_list() {
+    let bob = bob();
+    let can_list_dev_pods =
+        |rbac: &Rbac| allowed(rbac, Attributes::new(&bob, "list", "pods").ns("dev"));
+    let role = role_json(json!(["list"]));
+    let binding = binding_json();
+    let array = Rbac::from_json_str(&json!([role, binding]).to_string()).unwrap();
+    assert!(can_list_dev_pods(&array));
+    let list = json!({"apiVersion": "v1", "kind": "List", "items": [role, binding]});
+    let list = Rbac::from_json_str(&list.to_string()).unwrap();
+    assert!(can_list_dev_pods(&list));
+    // One object alone: the Role without its binding grants nothing yet.
+    let single = Rbac::from_json_str(&role.to_string()).unwrap();
+    assert!(!can_list_dev_pods(&single));
+    assert!(single.roles().any(|r| r.name == "pod-reader"));
+}
+
+#[test]
+fn a_bad_policy_file_names_the_item() {
+    let err = Rbac::from_json_str("[{\"apiVersion\": ").unwrap_err();
+    assert_eq!(err.field, "(file)");
+    assert!(err.message.starts_with("not JSON: "), "{err}");
+    let list = json!({"kind": "List", "items": [binding_json(), role_json(json!(["fly"]))]});
+    let err = Rbac::from_json_str(&list.to_string()).unwrap_err();
+    assert_eq!(err.field, "items[1].rules[0].verbs[0]");
+    let err = Rbac::from_json_str(&json!({"kind": "List", "items": 3}).to_string()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "items: Invalid value: must be a list of objects"
+    );
+}

@@ -54,25 +54,25 @@ fn identities() -> Vec<(&'static str, User)> {
 /// denied. Namespaced resources are asked about in namespace `default`.
 #[rustfmt::skip]
 const MATRIX: &[(&str, [&str; 8])] = &[
-    // group/resource            admin       viewer      node        scheduler   ctrl-mgr    proxy       bob         anonymous
-    ("pods",                    ["glwcupdx", "glw-----", "glw---d-", "glw-----", "glwcupd-", "glw-----", "--------", "--------"]),
-    ("pods/status",             ["glwcupdx", "glw-----", "----up--", "----up--", "----up--", "--------", "--------", "--------"]),
-    ("pods/binding",            ["glwcupdx", "glw-----", "--------", "---c----", "--------", "--------", "--------", "--------"]),
-    ("pods/log",                ["glwcupdx", "glw-----", "--------", "--------", "--------", "--------", "--------", "--------"]),
-    ("nodes",                   ["glwcupdx", "glw-----", "glwcup--", "glw-----", "glw-up--", "glw-----", "--------", "--------"]),
-    ("nodes/status",            ["glwcupdx", "glw-----", "---cup--", "--------", "glw-up--", "--------", "--------", "--------"]),
-    ("services",                ["glwcupdx", "glw-----", "glw-----", "--------", "glw-----", "glw-----", "--------", "--------"]),
-    ("endpoints",               ["glwcupdx", "glw-----", "glw-----", "--------", "glwcupd-", "glw-----", "--------", "--------"]),
-    ("configmaps",              ["glwcupdx", "glw-----", "glw-----", "--------", "--------", "--------", "--------", "--------"]),
-    ("secrets",                 ["glwcupdx", "glw-----", "glw-----", "--------", "--------", "--------", "--------", "--------"]),
-    ("namespaces",              ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
-    ("events",                  ["glwcupdx", "glw-----", "---cup--", "---cup--", "glwcup--", "--------", "--------", "--------"]),
-    ("events.k8s.io/events",    ["glwcupdx", "glw-----", "---cup--", "---cup--", "glwcup--", "--------", "--------", "--------"]),
-    ("coordination.k8s.io/leases", ["glwcupdx", "glw-----", "g--cup--", "g--cu---", "glwcupd-", "--------", "--------", "--------"]),
-    ("apps/deployments",        ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
-    ("apps/deployments/scale",  ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
-    ("apps/replicasets",        ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
-    ("apps/replicasets/status", ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
+    // group/resource                 admin       viewer      node        scheduler   ctrl-mgr    proxy       bob         anonymous
+    ("pods",                        ["glwcupdx", "glw-----", "glwc--d-", "glw-u---", "glwcupd-", "glw-----", "--------", "--------"]),
+    ("pods/status",                 ["glwcupdx", "glw-----", "----up--", "----up--", "----up--", "--------", "--------", "--------"]),
+    ("pods/binding",                ["glwcupdx", "glw-----", "--------", "---c----", "--------", "--------", "--------", "--------"]),
+    ("pods/log",                    ["glwcupdx", "glw-----", "--------", "--------", "--------", "--------", "--------", "--------"]),
+    ("nodes",                       ["glwcupdx", "glw-----", "glwcup--", "glw-----", "glw-up--", "glw-----", "--------", "--------"]),
+    ("nodes/status",                ["glwcupdx", "glw-----", "---cup--", "--------", "glw-up--", "--------", "--------", "--------"]),
+    ("services",                    ["glwcupdx", "glw-----", "glw-----", "--------", "glw-----", "glw-----", "--------", "--------"]),
+    ("endpoints",                   ["glwcupdx", "glw-----", "glw-----", "--------", "glwcupd-", "glw-----", "--------", "--------"]),
+    ("configmaps",                  ["glwcupdx", "glw-----", "glw-----", "--------", "--------", "--------", "--------", "--------"]),
+    ("secrets",                     ["glwcupdx", "glw-----", "glw-----", "--------", "--------", "--------", "--------", "--------"]),
+    ("namespaces",                  ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
+    ("events",                      ["glwcupdx", "glw-----", "---cup--", "---cup--", "glwcup--", "--------", "--------", "--------"]),
+    ("events.k8s.io/events",        ["glwcupdx", "glw-----", "---cup--", "---cup--", "glwcup--", "--------", "--------", "--------"]),
+    ("coordination.k8s.io/leases",  ["glwcupdx", "glw-----", "g--cup--", "g--cu---", "glwcupd-", "--------", "--------", "--------"]),
+    ("apps/deployments",            ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
+    ("apps/deployments/scale",      ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
+    ("apps/replicasets",            ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
+    ("apps/replicasets/status",     ["glwcupdx", "glw-----", "--------", "--------", "glwcupd-", "--------", "--------", "--------"]),
 ];
 // ANCHOR_END: matrix
 
@@ -370,6 +370,23 @@ fn a_node_may_not_write_pod_specs_or_bind_pods() {
         .named("web")
         .subresource("binding");
     assert!(decide(&bind, Some(&mine), None).is_err());
+}
+
+#[test]
+fn a_node_may_create_mirror_pods_bound_to_itself_only() {
+    let user = n1();
+    let create = Attributes::new(&user, "create", "pods").ns("default");
+    let mirror = |node: Option<&str>| {
+        let mut p = pod("static-web-n1", node);
+        p["metadata"]["annotations"] = json!({"kubernetes.io/config.mirror": "abc123"});
+        p
+    };
+    assert_eq!(decide(&create, None, Some(&mirror(Some("n1")))), Ok(()));
+    assert!(decide(&create, None, Some(&mirror(Some("n2")))).is_err());
+    assert!(decide(&create, None, Some(&mirror(None))).is_err());
+    // An ordinary pod, even bound to itself: a kubelet runs what the API assigns it, it does
+    // not invent workloads.
+    assert!(decide(&create, None, Some(&pod("web", Some("n1")))).is_err());
 }
 
 #[test]

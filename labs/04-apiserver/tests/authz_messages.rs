@@ -155,6 +155,26 @@ fn node_restriction_reasons() {
             ),
         ),
         (
+            "create a pod that is not a mirror pod",
+            node_restriction(
+                &Attributes::new(&n1, "create", "pods").ns("default"),
+                None,
+                Some(&pod_on_n2),
+            ),
+        ),
+        (
+            "create a mirror pod for another node",
+            node_restriction(
+                &Attributes::new(&n1, "create", "pods").ns("default"),
+                None,
+                Some(&json!({
+                    "metadata": {"name": "static-web",
+                                 "annotations": {"kubernetes.io/config.mirror": "abc"}},
+                    "spec": {"nodeName": "n2"}
+                })),
+            ),
+        ),
+        (
             "in system:nodes without a node name",
             node_restriction(
                 &Attributes::new(&User::new("kubelet", &["system:nodes"]), "create", "events")

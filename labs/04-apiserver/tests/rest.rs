@@ -554,3 +554,36 @@ async fn discovery_describes_the_served_resources() {
     let (code, _) = s.call("GET", "/apis/batch/v1", None).await;
     assert_eq!(code, 404);
 }
+
+#[tokio::test]
+async fn openapi_tells_kubectl_that_the_server_validates_fields() {
+    let s = server();
+    let root = s.ok(200, "GET", "/openapi/v3", None).await;
+    let url = root["paths"]["apis/apps/v1"]["serverRelativeURL"]
+        .as_str()
+        .unwrap();
+    assert!(url.starts_with("/openapi/v3/apis/apps/v1?hash="));
+    let apps = s.ok(200, "GET", &url.replace("?hash=", "?h="), None).await;
+    let patch = &apps["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
+    assert_eq!(
+        patch["x-kubernetes-group-version-kind"],
+        json!({"group": "apps", "version": "v1", "kind": "Deployment"})
+    );
+    assert_eq!(patch["parameters"][0]["name"], "fieldValidation");
+    let core = s.ok(200, "GET", "/openapi/v3/api/v1", None).await;
+    assert!(core["paths"]["/api/v1/nodes/{name}"]["patch"].is_object());
+    let response = s.server.serve(request("GET", "/openapi/v2", None)).await;
+    let ApiResponse::Full {
+        status: 200,
+        body,
+        content_type,
+    } = response
+    else {
+        panic!("expected a document");
+    };
+    assert!(
+        body.is_empty(),
+        "an empty protobuf message is an empty OpenAPI v2 document"
+    );
+    assert!(content_type.contains("protobuf"));
+}

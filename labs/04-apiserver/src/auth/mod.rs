@@ -12,18 +12,23 @@
 //!    *whose* pod it is.
 //!
 //! Reading a Secret adds a third, skiff-only question, [`Rbac::can_read_secret_data`]: a viewer
-//! may see that a Secret exists, but the core blanks its `data` unless the answer is yes.
+//! may see that a Secret exists, but the core removes its values with [`redact_secret_data`]
+//! unless the answer is yes.
 
 use crate::request::User;
 
 mod node;
 mod objects;
 mod rbac;
+mod review;
 mod roles;
+mod secrets;
 
-pub use node::{NODE_LEASE_NAMESPACE, node_restriction};
-pub use rbac::{Binding, Rbac, RbacError, Role, RoleRef, Rule, Subject};
+pub use node::{MIRROR_POD_ANNOTATION, NODE_LEASE_NAMESPACE, node_restriction};
+pub use rbac::{Binding, MASTERS_GROUP, Rbac, RbacError, Role, RoleRef, Rule, Subject};
+pub use review::access_review;
 pub use roles::{BUILTIN_ROLES, VERBS, builtin_bindings, builtin_roles};
+pub use secrets::{LAST_APPLIED_ANNOTATION, redact_secret_data};
 
 // ANCHOR: attributes
 /// What a request wants to do, in the words RBAC rules are written in.

@@ -14,6 +14,9 @@ use crate::request::User;
 /// The namespace of the node heartbeat Leases, one per node, named after the node.
 pub const NODE_LEASE_NAMESPACE: &str = "kube-node-lease";
 
+/// The annotation that marks a mirror pod (the API's copy of a kubelet's static pod).
+pub const MIRROR_POD_ANNOTATION: &str = "kubernetes.io/config.mirror";
+
 const NODE_USER_PREFIX: &str = "system:node:";
 const NODES_GROUP: &str = "system:nodes";
 
@@ -44,7 +47,7 @@ fn identity(user: &User) -> Identity<'_> {
 /// `Ok(())` for users that are not nodes and for reads (RBAC has already decided those). For
 /// `system:node:<n>` in group `system:nodes`, a write is allowed only on its own Node (and its
 /// status), its own Lease (`kube-node-lease/<n>`), the status of pods whose `spec.nodeName` is
-/// `<n>` and their deletion, and Events. Anything else is `Err(reason)`, in the words of
+/// `<n>` and their deletion, mirror pods bound to `<n>`, and Events. Anything else is `Err(reason)`, in the words of
 /// Kubernetes' NodeRestriction admission plugin.
 pub fn node_restriction(
     a: &Attributes,
@@ -76,7 +79,7 @@ fn restrict_node_write(
     existing: Option<&Value>,
     incoming: Option<&Value>,
 ) -> Result<(), String> {
-    // EXERCISE(apiserver-node-restriction): match on (group, resource, subresource); compare the Node's or Lease's name, or the existing pod's spec.nodeName, with `node`
+    // EXERCISE(apiserver-node-restriction): match on (group, resource, subresource); compare the Node's or Lease's name, or the pod's spec.nodeName, with `node`
     match (a.api_group, a.resource, a.subresource) {
         ("", "nodes", "" | "status") => match foreign_name(node, a, incoming) {
             None => Ok(()),
@@ -87,6 +90,14 @@ fn restrict_node_write(
         ("", "pods", "status") if bound_to(existing) == Some(node) => Ok(()),
         ("", "pods", "status") => Err(format!(
             "node {node:?} can only update pod status for pods with spec.nodeName set to itself"
+        )),
+        ("", "pods", "") if a.verb == "create" && !is_mirror_pod(incoming) => Err(format!(
+            "pod does not have {MIRROR_POD_ANNOTATION:?} annotation, node {node:?} can only \
+             create mirror pods"
+        )),
+        ("", "pods", "") if a.verb == "create" && bound_to(incoming) == Some(node) => Ok(()),
+        ("", "pods", "") if a.verb == "create" => Err(format!(
+            "node {node:?} can only create pods with spec.nodeName set to itself"
         )),
         ("", "pods", "") if a.verb == "delete" && bound_to(existing) == Some(node) => Ok(()),
         ("", "pods", "") if a.verb == "delete" => Err(format!(
@@ -134,6 +145,14 @@ fn foreign_name<'v>(
         (None, None) => Some(""),
         (named, sent) => named.into_iter().chain(sent).find(|n| *n != node),
     }
+}
+
+/// True when the pod carries the mirror-pod annotation: the API's copy of a static pod, which
+/// the kubelet runs from a file and only reports.
+fn is_mirror_pod(pod: Option<&Value>) -> bool {
+    pod.and_then(|p| p.pointer("/metadata/annotations"))
+        .and_then(|a| a.get(MIRROR_POD_ANNOTATION))
+        .is_some()
 }
 
 /// The `spec.nodeName` of a pod, if it has one.

@@ -23,6 +23,27 @@ impl Rbac {
         Ok(rbac)
     }
 
+    /// The built-in roles and bindings plus the RBAC objects in `text`: one JSON object, a JSON
+    /// array of them, or a `List` (`{"kind": "List", "items": [...]}`, what
+    /// `kubectl get -o json` prints), as an instructor's policy file would hold.
+    pub fn from_json_str(text: &str) -> Result<Rbac, RbacError> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| RbacError::new("(file)", format!("not JSON: {e}")))?;
+        match value {
+            Value::Array(objects) => Rbac::from_objects(&objects),
+            Value::Object(ref map) if map.contains_key("items") => match map.get("items") {
+                Some(Value::Array(items)) => Rbac::from_objects(items).map_err(|e| {
+                    RbacError::new(e.field.replacen("objects", "items", 1), e.message)
+                }),
+                _ => Err(RbacError::new(
+                    "items",
+                    "Invalid value: must be a list of objects",
+                )),
+            },
+            object => Rbac::from_objects(std::slice::from_ref(&object)),
+        }
+    }
+
     /// Adds one Role, ClusterRole, RoleBinding or ClusterRoleBinding, given as JSON.
     pub fn add_object(&mut self, object: &Value) -> Result<(), RbacError> {
         let api_version = string_at(object, "apiVersion")?;

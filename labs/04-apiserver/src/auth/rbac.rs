@@ -366,6 +366,15 @@ impl fmt::Display for RbacError {
 
 impl std::error::Error for RbacError {}
 
+/// The group whose members may do anything, whatever the roles say.
+pub const MASTERS_GROUP: &str = "system:masters";
+
+/// A role that applies to a request, and the binding that grants it.
+struct Grant<'s> {
+    binding: &'s Binding,
+    role: &'s Role,
+}
+
 /// The authorizer: every role and binding, and the decision.
 #[derive(Debug, Clone, Default)]
 pub struct Rbac {
@@ -446,8 +455,8 @@ impl Rbac {
     }
 
     // ANCHOR: applicable_roles
-    /// The roles that apply to `user` for a request in `namespace` (`""`: cluster-wide), and
-    /// the names of the roles bindings refer to that do not exist.
+    /// The roles that apply to `user` for a request in `namespace` (`""`: cluster-wide), each
+    /// with the binding that grants it, and the roles bindings refer to that do not exist.
     ///
     /// A ClusterRoleBinding applies everywhere. A RoleBinding applies only to requests inside
     /// its own namespace, so it can never grant anything cluster-wide, even when it refers to
@@ -456,7 +465,7 @@ impl Rbac {
         &'s self,
         user: &User,
         namespace: &str,
-    ) -> (Vec<&'s Role>, Vec<String>) {
+    ) -> (Vec<Grant<'s>>, Vec<String>) {
         let mut found = Vec::new();
         let mut missing = Vec::new();
         for binding in self.bindings.values() {
@@ -476,7 +485,7 @@ impl Rbac {
                 }
             };
             match role {
-                Some(role) => found.push(role),
+                Some(role) => found.push(Grant { binding, role }),
                 None => {
                     let (kind, name) = match &binding.role_ref {
                         RoleRef::ClusterRole(name) => ("clusterrole", name),
@@ -493,21 +502,26 @@ impl Rbac {
     // ANCHOR_END: applicable_roles
 
     // ANCHOR: authorize
-    /// Allows the request when some rule of some role bound to the user covers it.
+    /// Allows the request when some rule of some role bound to the user covers it. Members of
+    /// `system:masters` are allowed everything before any rule is looked at, as in Kubernetes:
+    /// the cluster's administrators must not be locked out by a broken role.
     pub fn authorize(&self, a: &Attributes) -> Decision {
-        let (roles, missing) = self.applicable_roles(a.user, a.namespace);
-        if roles
+        if a.user.in_group(MASTERS_GROUP) {
+            return Decision::Allow;
+        }
+        let (grants, missing) = self.applicable_roles(a.user, a.namespace);
+        if grants
             .iter()
-            .any(|role| role.rules.iter().any(|rule| rule.matches(a)))
+            .any(|g| g.role.rules.iter().any(|rule| rule.matches(a)))
         {
             return Decision::Allow;
         }
-        let mut reason = if roles.is_empty() {
+        let mut reason = if grants.is_empty() {
             format!("RBAC: no role is bound to User {:?}", a.user.name)
         } else {
-            let names: Vec<String> = roles
+            let names: Vec<String> = grants
                 .iter()
-                .map(|r| format!("{} {:?}", r.kind(), r.name))
+                .map(|g| format!("{} {:?}", g.role.kind(), g.role.name))
                 .collect();
             format!("RBAC: no rule of {} allows it", names.join(", "))
         };
@@ -518,20 +532,51 @@ impl Rbac {
     }
     // ANCHOR_END: authorize
 
+    /// Why a request is allowed, in the words of Kubernetes' RBAC authorizer (`RBAC: allowed
+    /// by ClusterRoleBinding "admin" of ClusterRole "admin" to Group "system:masters"`), or
+    /// `None` when it is not. The first binding in name order that allows it is named.
+    pub fn allowed_by(&self, a: &Attributes) -> Option<String> {
+        let (grants, _) = self.applicable_roles(a.user, a.namespace);
+        let grant = grants
+            .into_iter()
+            .find(|g| g.role.rules.iter().any(|rule| rule.matches(a)))?;
+        let binding = grant.binding;
+        let subject = binding.subjects.iter().find(|s| s.includes(a.user))?;
+        let (binding_kind, binding_name) = match &binding.namespace {
+            None => ("ClusterRoleBinding", binding.name.clone()),
+            Some(ns) => ("RoleBinding", format!("{}/{ns}", binding.name)),
+        };
+        let (role_kind, role_name) = match &binding.role_ref {
+            RoleRef::ClusterRole(name) => ("ClusterRole", name),
+            RoleRef::Role(name) => ("Role", name),
+        };
+        let (subject_kind, subject_name) = match subject {
+            Subject::User(name) => ("User", name),
+            Subject::Group(name) => ("Group", name),
+        };
+        Some(format!(
+            "RBAC: allowed by {binding_kind} {binding_name:?} of {role_kind} {role_name:?} to \
+             {subject_kind} {subject_name:?}"
+        ))
+    }
+
     // ANCHOR: can_read_secret_data
     /// True when `user` may see the values (`data`, `stringData`) of the Secrets in
     /// `namespace`: some role that is not names-only lets them `get` every Secret there.
     ///
     /// Kubernetes has no such check: whoever may get or list Secrets reads their values, which
     /// is why its `view` role leaves Secrets out entirely. Skiff's `viewer` may list Secrets
-    /// and the core blanks their values when this returns false.
+    /// and the core removes their values when this returns false.
     pub fn can_read_secret_data(&self, user: &User, namespace: &str) -> bool {
+        if user.in_group(MASTERS_GROUP) {
+            return true;
+        }
         let get_all = Attributes::new(user, "get", "secrets").ns(namespace);
-        let (roles, _) = self.applicable_roles(user, namespace);
-        roles
+        let (grants, _) = self.applicable_roles(user, namespace);
+        grants
             .iter()
-            .filter(|role| role.secret_data)
-            .any(|role| role.rules.iter().any(|rule| rule.matches(&get_all)))
+            .filter(|g| g.role.secret_data)
+            .any(|g| g.role.rules.iter().any(|rule| rule.matches(&get_all)))
     }
     // ANCHOR_END: can_read_secret_data
 }

@@ -41,7 +41,7 @@ pub fn builtin_roles() -> Vec<Role> {
     vec![
         // Everything, everywhere: Kubernetes' cluster-admin.
         Role::cluster("admin", vec![Rule::new(&["*"], &["*"], &["*"])]),
-        // Read everything; Secrets by name only (the core blanks their values).
+        // Read everything; Secrets by name only (the core removes their values).
         Role::cluster("viewer", vec![Rule::new(READ, &["*"], &["*"])]).secret_names_only(),
         // A kubelet. RBAC says which kinds of objects; node_restriction says whose.
         Role::cluster(
@@ -65,7 +65,8 @@ pub fn builtin_roles() -> Vec<Role> {
                     &["nodes", "nodes/status"],
                 ),
                 Rule::new(&["update", "patch"], CORE, &["pods/status"]),
-                Rule::new(&["delete"], CORE, &["pods"]),
+                // Create: mirror pods for its static pods; delete: finish graceful deletion.
+                Rule::new(&["create", "delete"], CORE, &["pods"]),
                 Rule::new(&["get", "create", "update", "patch"], LEASES, &["leases"]),
                 Rule::new(&["create", "update", "patch"], EVENT_GROUPS, &["events"]),
             ],
@@ -74,6 +75,9 @@ pub fn builtin_roles() -> Vec<Role> {
             "scheduler",
             vec![
                 Rule::new(READ, CORE, &["pods", "nodes"]),
+                // Kubernetes' scheduler only creates pods/binding. Lab 05's binds by updating
+                // spec.nodeName, so skiff's role allows that too.
+                Rule::new(&["update"], CORE, &["pods"]),
                 Rule::new(&["create"], CORE, &["pods/binding"]),
                 Rule::new(&["update", "patch"], CORE, &["pods/status"]),
                 Rule::new(&["create", "update", "patch"], EVENT_GROUPS, &["events"]),

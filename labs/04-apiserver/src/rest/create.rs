@@ -40,6 +40,7 @@ pub async fn create(ctx: &Context, call: &Call) -> Result<Value, StatusError> {
             ensure_namespace(ctx, call, namespace, &name).await?;
         }
         prepare_for_create(ctx, &mut object);
+        ctx.admit(call, None, Some(&object))?;
         let key = resource.key(namespace.as_deref(), &name);
         match ctx.storage.create(&key, encode(&object)).await {
             Ok(stored) => {
@@ -99,7 +100,7 @@ pub async fn ensure_namespace(
     namespace: &str,
     name: &str,
 ) -> Result<(), StatusError> {
-    let namespaces = crate::resources::find("", "v1", "namespaces").expect("namespaces are served");
+    let namespaces = crate::resources::namespaces();
     let stored = ctx
         .storage
         .get(&namespaces.key(None, namespace))

@@ -144,6 +144,7 @@ pub async fn delete(
             .ok_or_else(|| call.not_found())?;
         let mut object = decode(&stored)?;
         check_preconditions(call, &object, options)?;
+        ctx.admit(call, Some(&object), None)?;
         let meta = &mut object["metadata"];
         let already_marked = !meta["deletionTimestamp"].is_null();
         let mut changed = false;
@@ -253,6 +254,7 @@ pub async fn delete_namespace(ctx: &Context, call: &Call) -> Result<Value, Statu
             .map_err(|e| storage_error(call, e))?
             .ok_or_else(|| call.not_found())?;
         let mut object = decode(&stored)?;
+        ctx.admit(call, Some(&object), None)?;
         object["status"]["phase"] = Value::String("Terminating".to_string());
         if object["metadata"]["deletionTimestamp"].is_null() {
             object["metadata"]["deletionTimestamp"] = now.clone();

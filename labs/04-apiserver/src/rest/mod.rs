@@ -8,6 +8,8 @@ pub mod filter;
 pub mod list;
 pub mod logs;
 pub mod object;
+pub mod patch;
+pub mod protobuf;
 pub mod route;
 pub mod subresources;
 pub mod update;
@@ -44,6 +46,21 @@ pub struct Context {
     pub pod_logs: Option<Arc<dyn PodLogs>>,
     /// The source of uids and generated names.
     pub ids: Arc<Ids>,
+    /// The checks a write must pass before it is stored, if any.
+    pub admission: Option<Arc<dyn Admission>>,
+}
+
+/// A check on the objects a write involves, run just before it is stored (Kubernetes'
+/// validating admission): `existing` is the stored object (update, patch, delete),
+/// `incoming` the object to store (create, update, patch).
+pub trait Admission: Send + Sync {
+    /// `Ok` to let the write happen; a Status (usually 403) to refuse it.
+    fn admit(
+        &self,
+        call: &Call,
+        existing: Option<&Value>,
+        incoming: Option<&Value>,
+    ) -> Result<(), StatusError>;
 }
 
 impl Context {
@@ -54,11 +71,27 @@ impl Context {
             .unwrap_or_default();
         api::Time(since.as_secs() as i64)
     }
+
+    /// Runs the admission check, if one is configured.
+    pub fn admit(
+        &self,
+        call: &Call,
+        existing: Option<&Value>,
+        incoming: Option<&Value>,
+    ) -> Result<(), StatusError> {
+        match &self.admission {
+            Some(admission) => admission.admit(call, existing, incoming),
+            None => Ok(()),
+        }
+    }
 }
 
 /// One request, routed: what the verbs receive.
 #[derive(Debug, Clone)]
 pub struct Call {
+    /// The Kubernetes verb: `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`,
+    /// `deletecollection`.
+    pub verb: &'static str,
     /// The resource, namespace, name and subresource.
     pub route: Route,
     /// The query parameters.

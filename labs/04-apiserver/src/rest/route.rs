@@ -168,6 +168,7 @@ mod tests {
         assert!(parse_path("/api/v1/widgets").is_err());
         assert!(parse_path("/api/v1/namespaces/a/pods/b/nope").is_err());
         assert!(parse_path("/version").unwrap().is_none());
+        assert_eq!(crate::resources::namespaces().plural, "namespaces");
     }
 
     #[test]

@@ -105,6 +105,7 @@ pub async fn replace(
         );
         let mut merged = typed(resource, merged, FieldValidation::Ignore)?;
         bump_generation(&current, &mut merged);
+        ctx.admit(call, Some(&current), Some(&merged))?;
         let result = if finishes_deletion(&current, &merged) {
             ctx.storage
                 .delete(&key, Some(expected))
