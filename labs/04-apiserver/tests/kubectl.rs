@@ -27,6 +27,17 @@ async fn run(cluster: &Cluster, kubectl: &Kubectl, args: &[&str]) -> String {
     stdout(kubectl, args, &out)
 }
 
+/// The next line kubectl printed; the deadline is only a safety net against a hung test.
+async fn next_line(
+    lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+) -> String {
+    tokio::time::timeout(std::time::Duration::from_secs(60), lines.next_line())
+        .await
+        .expect("kubectl printed a line within a minute")
+        .unwrap()
+        .expect("kubectl is still running")
+}
+
 async fn cluster_with_pods() -> Cluster {
     let cluster = Cluster::start().await;
     cluster.node("n1").await;
@@ -172,7 +183,7 @@ async fn get_pods_watch_sees_added_and_deleted() {
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         // The initial list: the two pods that exist.
         for _ in 0..2 {
-            let line = lines.next_line().await.unwrap().expect("a line");
+            let line = next_line(&mut lines).await;
             assert!(line.starts_with("ADDED"), "{line}");
         }
         cluster
@@ -183,7 +194,7 @@ async fn get_pods_watch_sees_added_and_deleted() {
             .await;
         let mut seen = Vec::new();
         loop {
-            let line = lines.next_line().await.unwrap().expect("a line");
+            let line = next_line(&mut lines).await;
             if line.contains(&name) {
                 let event = line.split_whitespace().next().unwrap().to_string();
                 if event == "ADDED" && seen.is_empty() {

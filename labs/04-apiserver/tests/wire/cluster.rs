@@ -59,27 +59,6 @@ impl Cluster {
         }
     }
 
-    /// Polls until `path` is 404 (a safety net with a deadline, for real IO).
-    pub async fn wait_gone(&self, path: &str) {
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-        loop {
-            let (status, _) = self
-                .api
-                .raw(Method::GET, path, None, Bytes::new())
-                .await
-                .unwrap();
-            if status == 404 {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{path} never went away"
-            );
-            tokio::task::yield_now().await;
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-    }
-
     /// POSTs `object` to `path`; panics unless 201.
     pub async fn create(&self, path: &str, object: &Value) -> Value {
         self.send(Method::POST, path, object, 201).await
