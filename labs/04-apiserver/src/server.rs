@@ -215,6 +215,19 @@ impl ApiServer {
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap_or_default()
                 .as_micros() as i64;
+            // A create names its object only in the body: take the name from the answer.
+            let created = match (&result, verb, attributes.name) {
+                (Ok(ApiResponse::Full { body, .. }), "create", "") => {
+                    serde_json::from_slice::<Value>(body)
+                        .ok()
+                        .and_then(|object| object["metadata"]["name"].as_str().map(str::to_string))
+                }
+                _ => None,
+            };
+            let attributes = Attributes {
+                name: created.as_deref().unwrap_or(attributes.name),
+                ..attributes
+            };
             audit.record(AuditEntry::new(&attributes, code, api::MicroTime(micros)));
         }
         result

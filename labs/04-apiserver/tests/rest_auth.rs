@@ -165,6 +165,10 @@ async fn every_mutating_request_is_audited_with_its_code_and_reads_are_not() {
             ("admin".to_string(), "delete".to_string(), 200),
         ]
     );
+    assert_eq!(
+        entries[0].name, "web",
+        "a create is audited with the created name"
+    );
     assert_eq!(entries[1].name, "web");
     assert_eq!(entries[1].namespace, "default");
 }
