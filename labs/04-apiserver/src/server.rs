@@ -405,7 +405,13 @@ fn attributes(call: &Call) -> Attributes<'_> {
         api_group: route.resource.group,
         resource: route.resource.plural,
         subresource: route.subresource.map(|s| s.name).unwrap_or(""),
-        namespace: route.namespace.as_deref().unwrap_or(""),
+        // As in Kubernetes, a namespace's own namespace is itself: a RoleBinding in `team`
+        // may grant access to the Namespace `team`.
+        namespace: match (&route.namespace, route.resource.plural) {
+            (Some(ns), _) => ns,
+            (None, "namespaces") => route.name.as_deref().unwrap_or(""),
+            (None, _) => "",
+        },
         name: route.name.as_deref().unwrap_or(""),
     }
 }
