@@ -215,6 +215,19 @@ impl ApiServer {
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap_or_default()
                 .as_micros() as i64;
+            // A create names its object only in the body: take the name from the answer.
+            let created = match (&result, verb, attributes.name) {
+                (Ok(ApiResponse::Full { body, .. }), "create", "") => {
+                    serde_json::from_slice::<Value>(body)
+                        .ok()
+                        .and_then(|object| object["metadata"]["name"].as_str().map(str::to_string))
+                }
+                _ => None,
+            };
+            let attributes = Attributes {
+                name: created.as_deref().unwrap_or(attributes.name),
+                ..attributes
+            };
             audit.record(AuditEntry::new(&attributes, code, api::MicroTime(micros)));
         }
         result
@@ -392,7 +405,13 @@ fn attributes(call: &Call) -> Attributes<'_> {
         api_group: route.resource.group,
         resource: route.resource.plural,
         subresource: route.subresource.map(|s| s.name).unwrap_or(""),
-        namespace: route.namespace.as_deref().unwrap_or(""),
+        // As in Kubernetes, a namespace's own namespace is itself: a RoleBinding in `team`
+        // may grant access to the Namespace `team`.
+        namespace: match (&route.namespace, route.resource.plural) {
+            (Some(ns), _) => ns,
+            (None, "namespaces") => route.name.as_deref().unwrap_or(""),
+            (None, _) => "",
+        },
         name: route.name.as_deref().unwrap_or(""),
     }
 }
