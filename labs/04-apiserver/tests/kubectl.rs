@@ -28,9 +28,7 @@ async fn run(cluster: &Cluster, kubectl: &Kubectl, args: &[&str]) -> String {
 }
 
 /// The next line kubectl printed; the deadline is only a safety net against a hung test.
-async fn next_line(
-    lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
-) -> String {
+async fn next_line(lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>) -> String {
     tokio::time::timeout(std::time::Duration::from_secs(60), lines.next_line())
         .await
         .expect("kubectl printed a line within a minute")
