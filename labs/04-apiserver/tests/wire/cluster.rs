@@ -1,6 +1,6 @@
 //! A small cluster for wire tests: the real core on memory storage behind the HTTPS shell, a
-//! stand-in kubelet that finishes graceful deletions and serves container logs, and helpers
-//! to find and run both kubectls.
+//! stand-in kubelet that finishes graceful deletions and serves container logs with lab 02's
+//! real log endpoint on the fake runtime, and helpers to find and run both kubectls.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -13,10 +13,11 @@ use apiserver::client::HttpApi;
 use apiserver::http::kubelet_logs::KubeletLogs;
 use apiserver::storage::memory::MemoryStorage;
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::Method;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use runtime::{
+    ContainerConfig, ContainerRuntime, FakeBehavior, FakeClock, FakeImage, FakeRuntime,
+    PodSandboxConfig,
+};
 use serde_json::{Value, json};
 
 use super::TestServer;
@@ -29,6 +30,8 @@ pub struct Cluster {
     pub server: TestServer,
     pub api: HttpApi,
     pub kubelet_port: u16,
+    /// The stand-in kubelet's runtime: pods made with `running_pod` get a container here.
+    pub runtime: Arc<FakeRuntime>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -47,7 +50,14 @@ impl Cluster {
         let core = core.with_pod_logs(Arc::new(logs));
         let server = TestServer::start(Arc::new(core)).await;
         let api = HttpApi::from_kubeconfig(&server.started.admin_kubeconfig).unwrap();
-        let (kubelet_port, log_task) = serve_kubelet_logs().await;
+        let runtime = Arc::new(FakeRuntime::new(FakeClock::new()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let kubelet_port = listener.local_addr().unwrap().port();
+        let log_task = tokio::spawn(kubelet::logs::serve_logs(
+            listener,
+            runtime.clone(),
+            KUBELET_TOKEN.to_string(),
+        ));
         let (ready_tx, ready) = tokio::sync::oneshot::channel();
         let finisher = tokio::spawn(finish_deletions(api.clone(), ready_tx));
         ready.await.expect("the stand-in kubelet watches pods");
@@ -55,6 +65,7 @@ impl Cluster {
             server,
             api,
             kubelet_port,
+            runtime,
             tasks: vec![log_task, finisher],
         }
     }
@@ -136,6 +147,28 @@ impl Cluster {
             200,
         )
         .await;
+        // Its container on the kubelet's (fake) runtime, printing two lines.
+        let image = format!("skiff/{namespace}-{name}");
+        let said = format!("{namespace}/{name}/app");
+        self.runtime.add_image(
+            &image,
+            FakeImage::new(FakeBehavior::RunForever).with_logs([
+                format!("hello from {said}"),
+                format!("second line of {said}"),
+            ]),
+        );
+        let uid = created["metadata"]["uid"].as_str().unwrap_or_default();
+        let sandbox = self
+            .runtime
+            .run_pod_sandbox(PodSandboxConfig::new(name, namespace, uid))
+            .await
+            .unwrap();
+        let container = self
+            .runtime
+            .create_container(&sandbox, ContainerConfig::new("app", &image))
+            .await
+            .unwrap();
+        self.runtime.start_container(&container).await.unwrap();
     }
 
     /// Runs kubectl with this cluster's admin kubeconfig and a private cache dir.
@@ -193,38 +226,6 @@ async fn finish_deletions(api: HttpApi, ready: tokio::sync::oneshot::Sender<()>)
                 .await;
         }
     }
-}
-
-/// The stand-in kubelet's log endpoint: `GET /containerLogs/{ns}/{pod}/{container}`.
-async fn serve_kubelet_logs() -> (u16, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let task = tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let service = service_fn(
-                |request: hyper::Request<hyper::body::Incoming>| async move {
-                    let authorized = request
-                        .headers()
-                        .get("authorization")
-                        .is_some_and(|v| v == &format!("Bearer {KUBELET_TOKEN}")[..]);
-                    let path = request.uri().path().to_string();
-                    let (status, body) = match path.strip_prefix("/containerLogs/") {
-                        _ if !authorized => (401, "Unauthorized\n".to_string()),
-                        Some(rest) => (200, format!("hello from {rest}\nsecond line of {rest}\n")),
-                        None => (404, "not found\n".to_string()),
-                    };
-                    let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
-                    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
-                    Ok::<_, std::convert::Infallible>(response)
-                },
-            );
-            tokio::spawn(
-                hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), service),
-            );
-        }
-    });
-    (port, task)
 }
 
 /// One kubectl to test with.
