@@ -145,6 +145,24 @@ async fn statuses_come_back_as_the_same_api_errors() {
         other => panic!("expected Invalid, got {other:?}"),
     }
 
+    let path = cluster.server.dir.path().join("viewer.kubeconfig");
+    cluster
+        .server
+        .started
+        .write_kubeconfig_for("viewer", &path)
+        .unwrap();
+    let viewer = HttpApi::from_kubeconfig(&path).unwrap();
+    viewer.get::<Pod>(Some("default"), "dup").await.unwrap();
+    let error = viewer.create(pod("nope", "web")).await.unwrap_err();
+    match &error {
+        ApiError::Forbidden { message } => assert!(
+            message.contains("User \"viewer\" cannot create resource \"pods\""),
+            "{message}"
+        ),
+        other => panic!("expected Forbidden, got {other:?}"),
+    }
+    assert_eq!(error.code(), 403);
+
     let wrong = HttpApi::new(
         &cluster.server.started.url,
         &cluster.server.started.pki.ca_cert_pem,

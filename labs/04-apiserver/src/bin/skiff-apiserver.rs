@@ -171,8 +171,15 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let kubeconfig = started.admin_kubeconfig.display().to_string();
     println!("skiff-apiserver listening on {}", started.url);
-    println!("admin kubeconfig: {kubeconfig}");
-    println!("try: kubectl --kubeconfig {kubeconfig} get nodes");
+    if started.tokens.token_for("admin").is_some() {
+        println!("admin kubeconfig: {kubeconfig}");
+        println!("try: kubectl --kubeconfig {kubeconfig} get nodes");
+    } else {
+        println!(
+            "no kubeconfig written: {} has no token for user \"admin\"",
+            started.token_file.path().display()
+        );
+    }
     tokio::select! {
         _ = interrupt.recv() => {}
         _ = terminate.recv() => {}
