@@ -153,6 +153,13 @@ impl Parser<'_> {
             return Err(self.fail("'(' after in/notin"));
         }
         self.bump();
+        if self.peek() == Some(&Token::Close) {
+            return Err(format!(
+                "unable to parse requirement: at position {} of {:?}: for 'in', 'notin' operators, values set can't be empty",
+                self.position(),
+                self.text
+            ));
+        }
         let mut values = Vec::new();
         loop {
             let value = match self.peek() {

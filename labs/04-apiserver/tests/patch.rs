@@ -383,6 +383,21 @@ fn strategic_merge_patch_cases() {
             }),
         ),
         (
+            // What kubectl apply sends when a volume's source changes (volumes carry
+            // patchStrategy "merge,retainKeys"): the old emptyDir must go.
+            "$retainKeys inside a list element switches a volume's source",
+            json!({"spec": {"template": {"spec": {
+                "$setElementOrder/volumes": [{"name": "data"}],
+                "volumes": [{"$retainKeys": ["configMap", "name"], "configMap": {"name": "cfg"}, "name": "data"}]
+            }}}}),
+            Box::new(|p: &Value| {
+                assert_eq!(
+                    p["spec"]["template"]["spec"]["volumes"],
+                    json!([{"name": "data", "configMap": {"name": "cfg"}}])
+                );
+            }),
+        ),
+        (
             "finalizers are a set: union, and $deleteFromPrimitiveList removes",
             json!({"metadata": {"finalizers": ["b", "c"], "$deleteFromPrimitiveList/finalizers": ["a"]}}),
             Box::new(|p: &Value| {
@@ -501,6 +516,13 @@ fn json_patch_operations() {
             json!({"app": "web"}),
         ),
         (
+            // RFC 6902 compares numbers by value: 2.0 equals 2.
+            json!([{"op": "test", "path": "/spec/replicas", "value": 2.0},
+                   {"op": "replace", "path": "/spec/replicas", "value": 6}]),
+            "/spec/replicas",
+            json!(6),
+        ),
+        (
             json!([{"op": "move", "from": "/metadata/labels/app", "path": "/metadata/labels/name"}]),
             "/metadata/labels",
             json!({"name": "web"}),
@@ -540,6 +562,11 @@ fn errors_name_the_path_and_reason() {
             PatchKind::Json,
             json!([{"op": "add", "path": "/metadata/finalizers/7", "value": "x"}]),
             "index \"7\" is out of bounds at /metadata/finalizers/7",
+        ),
+        (
+            PatchKind::Json,
+            json!([{"op": "add", "path": "/metadata/annotations/x", "value": "y"}]),
+            "json patch: add: the parent of /metadata/annotations/x does not exist",
         ),
         (
             PatchKind::Json,
@@ -593,6 +620,41 @@ fn errors_name_the_path_and_reason() {
         ),
         (
             PatchKind::StrategicMerge,
+            json!({"spec": {"template": {"spec": {"containers": [{"$patch": "merge", "name": "web"}]}}}}),
+            "merging lists cannot yet be specified in the patch",
+        ),
+        (
+            PatchKind::StrategicMerge,
+            json!({"spec": {"template": {"spec": {"containers": [{"$patch": "explode", "name": "web"}]}}}}),
+            "unsupported $patch directive in a list element",
+        ),
+        (
+            PatchKind::StrategicMerge,
+            json!({"spec": {"template": {"spec": {"containers": ["web"]}}}}),
+            "list elements must be objects with the merge key \"name\"",
+        ),
+        (
+            PatchKind::StrategicMerge,
+            json!({"metadata": {"finalizers": [{"a": 1}]}}),
+            "metadata.finalizers: a set of scalars cannot hold objects or lists",
+        ),
+        (
+            PatchKind::StrategicMerge,
+            json!({"metadata": {"$deleteFromPrimitiveList/finalizers": "a"}}),
+            "metadata: $deleteFromPrimitiveList/finalizers must be a list",
+        ),
+        (
+            PatchKind::StrategicMerge,
+            json!({"spec": {"template": {"spec": {"$setElementOrder/containers": {"name": "web"}}}}}),
+            "spec.template.spec.containers: $setElementOrder must be a list",
+        ),
+        (
+            PatchKind::StrategicMerge,
+            json!({"spec": {"$retainKeys": "type"}}),
+            "spec: $retainKeys must be a list of field names",
+        ),
+        (
+            PatchKind::StrategicMerge,
             json!({"spec": {"$patch": "explode"}}),
             "strategic merge patch: spec: unknown $patch directive",
         ),
@@ -627,4 +689,47 @@ fn a_failed_json_patch_changes_nothing() {
     );
     assert!(result.is_err());
     assert_eq!(d["spec"]["replicas"], 2);
+}
+
+/// A small deterministic generator (a linear congruential one), so the property test below
+/// explores many shapes yet always the same ones.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % below
+    }
+
+    /// A JSON value without `null` (a merge patch cannot store one) of bounded depth, over few
+    /// keys so that two values share keys often.
+    fn value(&mut self, depth: u32) -> Value {
+        match self.next(if depth == 0 { 3 } else { 5 }) {
+            0 => json!(self.next(4)),
+            1 => json!(["a", "b", "c"][self.next(3) as usize]),
+            2 => json!(self.next(2) == 0),
+            3 => Value::Array((0..self.next(3)).map(|_| self.value(depth - 1)).collect()),
+            _ => {
+                let mut map = serde_json::Map::new();
+                for _ in 0..self.next(4) {
+                    let key = ["x", "y", "z", "w"][self.next(4) as usize];
+                    map.insert(key.to_string(), self.value(depth - 1));
+                }
+                Value::Object(map)
+            }
+        }
+    }
+}
+
+#[test]
+fn merge_diff_then_merge_patch_gives_the_target_for_many_values() {
+    let mut rng = Lcg(42);
+    for _ in 0..500 {
+        let (a, b) = (rng.value(3), rng.value(3));
+        let diff = merge_diff(&a, &b);
+        assert_eq!(merge_patch(&a, &diff), b, "a = {a}, b = {b}, diff = {diff}");
+    }
 }

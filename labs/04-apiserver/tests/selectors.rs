@@ -237,6 +237,10 @@ fn label_selector_errors_say_where_and_why() {
         ("app>3", "found '>'"),
         ("!", "expected: identifier (a label key) after '!'"),
         (
+            "app in ()",
+            "for 'in', 'notin' operators, values set can't be empty",
+        ),
+        (
             "app=a b",
             "found identifier 'b', expected: ',' or end of input",
         ),

@@ -131,6 +131,24 @@ fn pod_status_cases() {
             ]}),
             "Completed",
         ),
+        (
+            json!({"phase": "Running", "containerStatuses": [
+                {"name": "a", "state": {"terminated": {"exitCode": 137, "signal": 9}}}
+            ]}),
+            "Signal:9",
+        ),
+        (
+            json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "SchedulingGated"}]}),
+            "SchedulingGated",
+        ),
+        (
+            // The init containers look unfinished, but the kubelet says the pod is initialized
+            // (statuses lost after a restart): the app containers decide.
+            json!({"phase": "Running", "conditions": [{"type": "Initialized", "status": "True"}],
+                   "initContainerStatuses": [{"name": "i1", "state": {"waiting": {"reason": "PodInitializing"}}}],
+                   "containerStatuses": [{"name": "a", "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}),
+            "CrashLoopBackOff",
+        ),
     ];
     for (status, expected) in cases {
         assert_eq!(pod_status(&base(status.clone())), expected, "{status}");
@@ -252,6 +270,14 @@ fn small_kinds_tables() {
             "reason": "NodeNotReady", "type": "Warning", "message": "Node is not ready",
             "reportingController": "node-controller", "eventTime": "2023-11-14T22:13:15.250000Z"
         }),
+        json!({
+            "metadata": meta("web-1.backoff", "2023-11-14T21:43:20Z"),
+            "involvedObject": {"kind": "Pod", "name": "web-1", "namespace": "default"},
+            "reason": "BackOff", "type": "Warning", "message": "Back-off restarting failed container",
+            "reportingController": "kubelet", "reportingInstance": "node-2",
+            "eventTime": "2023-11-14T21:43:20.000000Z",
+            "series": {"count": 12, "lastObservedTime": "2023-11-14T22:13:00.000000Z"}
+        }),
     ];
     let leases = [
         json!({"metadata": meta("kube-scheduler", "2023-11-14T21:43:20Z"), "spec": {"holderIdentity": "scheduler-1_abc"}}),
@@ -366,4 +392,46 @@ fn a_missing_timestamp_is_unknown() {
         now(),
     );
     assert_eq!(t["rows"][0]["cells"], json!(["x", 0, "<unknown>"]));
+}
+
+#[test]
+fn sidecars_count_as_containers_and_do_not_block_initialization() {
+    let pod = json!({
+        "metadata": meta("with-sidecar", "2023-11-14T22:10:10Z"),
+        "spec": {
+            "initContainers": [{"name": "setup"}, {"name": "proxy", "restartPolicy": "Always"}],
+            "containers": [{"name": "app"}]
+        },
+        "status": {
+            "phase": "Running",
+            "initContainerStatuses": [
+                {"name": "setup", "restartCount": 1, "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}},
+                {"name": "proxy", "started": true, "ready": true, "restartCount": 2, "state": {"running": {}},
+                 "lastState": {"terminated": {"exitCode": 1, "finishedAt": "2023-11-14T22:12:20Z"}}}
+            ],
+            "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0, "state": {"running": {}}}]
+        }
+    });
+    let t = table("pods", &[pod], IncludeObject::None, now());
+    let cells = &t["rows"][0]["cells"];
+    assert_eq!(cells[1], "2/2", "the sidecar counts: {cells}");
+    assert_eq!(cells[2], "Running");
+    // The finished init container's restart no longer counts; the sidecar's do.
+    assert_eq!(cells[3], "2 (60s ago)");
+
+    let starting = json!({
+        "metadata": meta("starting", "2023-11-14T22:10:10Z"),
+        "spec": {"initContainers": [{"name": "setup"}], "containers": [{"name": "app"}]},
+        "status": {
+            "phase": "Pending",
+            "initContainerStatuses": [{"name": "setup", "restartCount": 3, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                                       "lastState": {"terminated": {"exitCode": 1, "finishedAt": "2023-11-14T22:13:10Z"}}}],
+            "containerStatuses": [{"name": "app", "restartCount": 0, "state": {"waiting": {"reason": "PodInitializing"}}}]
+        }
+    });
+    let t = table("pods", &[starting], IncludeObject::None, now());
+    let cells = &t["rows"][0]["cells"];
+    assert_eq!(cells[1], "0/1");
+    assert_eq!(cells[2], "Init:CrashLoopBackOff");
+    assert_eq!(cells[3], "3 (10s ago)");
 }

@@ -80,7 +80,7 @@ fn apply_one(doc: &mut Value, operation: &Value, index: usize) -> Result<(), Pat
         "test" => {
             let expected = field(operation, "value", index)?;
             match get(doc, &tokens) {
-                Some(actual) if actual == expected => Ok(()),
+                Some(actual) if json_equal(actual, expected) => Ok(()),
                 _ => Err(PatchError::new(format!(
                     "json patch: test failed at {path}"
                 ))),
@@ -162,7 +162,11 @@ fn add(doc: &mut Value, tokens: &[String], value: Value, path: &str) -> Result<(
         *doc = value;
         return Ok(());
     };
-    let parent = get_mut(doc, parent_tokens).ok_or_else(|| missing("add", path))?;
+    let parent = get_mut(doc, parent_tokens).ok_or_else(|| {
+        PatchError::new(format!(
+            "json patch: add: the parent of {path} does not exist"
+        ))
+    })?;
     match parent {
         Value::Object(map) => {
             map.insert(last.clone(), value);
@@ -205,4 +209,24 @@ fn remove(doc: &mut Value, tokens: &[String], path: &str) -> Result<Value, Patch
         _ => None,
     };
     removed.ok_or_else(|| missing("remove", path))
+}
+
+/// Equality as RFC 6902 `test` defines it: numbers compare by value (`2` equals `2.0`),
+/// objects regardless of key order, lists element by element.
+fn json_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x.as_f64() == y.as_f64(),
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_equal(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(key, value)| y.get(key).is_some_and(|other| json_equal(value, other)))
+        }
+        _ => a == b,
+    }
 }

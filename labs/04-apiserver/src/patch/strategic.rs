@@ -13,6 +13,11 @@
 //! - `$deleteFromPrimitiveList/<field>: [..]`: remove these values from a set of scalars;
 //! - `$setElementOrder/<field>: [..]`: the order the merged list must have (sent by
 //!   `kubectl apply`), server-only elements keeping their relative place.
+//!
+//! Without `$setElementOrder`, a merged list puts the patch's elements (in the patch's order)
+//! before the elements only the server had, interleaving the ones both know by their stored
+//! position: apimachinery's `normalizeElementOrder`, which is why a hand-written patch adding
+//! a container puts it first.
 
 use serde_json::{Map, Value};
 
@@ -305,7 +310,14 @@ fn merge_keyed(
         };
         let directive = element.get(DIRECTIVE).map(|d| d.as_str().unwrap_or("?"));
         match directive {
-            None | Some("merge") => elements.push(element),
+            None => elements.push(element),
+            // Kubernetes' words: a list element cannot ask to be merged explicitly.
+            Some("merge") => {
+                return Err(error(
+                    path,
+                    "merging lists cannot yet be specified in the patch",
+                ));
+            }
             Some("delete") => {
                 let id = element.get(key).ok_or_else(|| {
                     error(

@@ -2,6 +2,8 @@
 //! deployments and replicasets, as an `autoscaling/v1` Scale. (`status` is an update of one
 //! part, in [`super::update`]; `pods/log` is in [`super::logs`].)
 
+use api::{ObjectMeta, ObjectReference};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::object::{meta_str, parse_body};
@@ -9,17 +11,54 @@ use super::update::{Part, replace};
 use super::{Call, Context};
 use crate::status::StatusError;
 
+/// A `v1` Binding: the body of `POST pods/{name}/binding`, the scheduler's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Binding {
+    /// `v1`.
+    pub api_version: String,
+    /// `Binding`.
+    pub kind: String,
+    /// The pod's name (and namespace).
+    pub metadata: ObjectMeta,
+    /// The node: `kind: Node`, `name: <node>`.
+    pub target: ObjectReference,
+}
+
+impl Binding {
+    /// The binding of pod `namespace/pod` to `node`.
+    pub fn new(namespace: &str, pod: &str, node: &str) -> Binding {
+        Binding {
+            api_version: "v1".to_string(),
+            kind: "Binding".to_string(),
+            metadata: ObjectMeta::namespaced(namespace, pod),
+            target: ObjectReference {
+                kind: Some("Node".to_string()),
+                name: Some(node.to_string()),
+                ..ObjectReference::default()
+            },
+        }
+    }
+}
+
 // ANCHOR: binding
 /// Binds a pod to a node: sets `spec.nodeName` once; a pod already bound is a 409.
 pub async fn bind(ctx: &Context, call: &Call) -> Result<Value, StatusError> {
     let body = parse_body(&call.body)?;
-    if body["kind"].as_str().is_some_and(|k| k != "Binding") {
+    let binding: Binding = serde_path_to_error::deserialize(&body).map_err(|e| {
+        StatusError::bad_request(format!(
+            "Binding in version \"v1\" cannot be handled as a Binding: {}: {}",
+            e.path(),
+            e.inner()
+        ))
+    })?;
+    if !(binding.kind.is_empty() || binding.kind == "Binding") {
         return Err(StatusError::bad_request(format!(
-            "kind: Invalid value: {}: the body of pods/binding must be a Binding",
-            body["kind"]
+            "kind: Invalid value: {:?}: the body of pods/binding must be a Binding",
+            binding.kind
         )));
     }
-    if let Some(name) = meta_str(&body, "name")
+    if let Some(name) = binding.metadata.name.as_deref()
         && !name.is_empty()
         && name != call.name()
     {
@@ -28,9 +67,8 @@ pub async fn bind(ctx: &Context, call: &Call) -> Result<Value, StatusError> {
             call.name()
         )));
     }
-    let target = &body["target"];
-    let node = target["name"].as_str().unwrap_or("").to_string();
-    let kind = target["kind"].as_str().unwrap_or("Node");
+    let node = binding.target.name.clone().unwrap_or_default();
+    let kind = binding.target.kind.as_deref().unwrap_or("");
     if node.is_empty() || !(kind.is_empty() || kind == "Node") {
         let path = api::FieldPath::root("target");
         let error = if node.is_empty() {

@@ -189,59 +189,91 @@ const POD_COLUMNS: &[Column] = &[
     ),
 ];
 
+/// True for a sidecar: an init container with `restartPolicy: Always`, which keeps running
+/// beside the app containers instead of finishing before them.
+fn is_sidecar(pod: &Value, name: &str) -> bool {
+    list(pod, "/spec/initContainers")
+        .iter()
+        .any(|c| s(c, "/name") == name && s(c, "/restartPolicy") == "Always")
+}
+
+/// True when the pod's `Initialized` condition is `True`.
+fn initialized(pod: &Value) -> bool {
+    list(pod, "/status/conditions")
+        .iter()
+        .find(|c| c["type"] == "Initialized")
+        .is_some_and(|c| c["status"] == "True")
+}
+
+/// The reason of a terminated container: its `reason`, else `Signal:N` or `ExitCode:N`.
+fn terminated_reason(terminated: &Value) -> String {
+    match (s(terminated, "/reason"), int(terminated, "/signal")) {
+        ("", 0) => format!("ExitCode:{}", int(terminated, "/exitCode")),
+        ("", signal) => format!("Signal:{signal}"),
+        (reason, _) => reason.to_string(),
+    }
+}
+
+/// The init container that holds the pod back, as `(index, status)`: the first one that has
+/// neither exited 0 nor (for a sidecar) started. `None` once initialization is done.
+fn blocking_init_container(pod: &Value) -> Option<(usize, &Value)> {
+    list(pod, "/status/initContainerStatuses")
+        .iter()
+        .enumerate()
+        .find(|(_, status)| {
+            let succeeded = status
+                .pointer("/state/terminated")
+                .is_some_and(|t| int(t, "/exitCode") == 0);
+            let sidecar_started =
+                is_sidecar(pod, s(status, "/name")) && status["started"] == json!(true);
+            !succeeded && !sidecar_started
+        })
+}
+
 // ANCHOR: pod_status
-/// The STATUS cell of a pod: the phase (or `status.reason`), overridden by what its
-/// containers report, last container first: a waiting reason (`CrashLoopBackOff`,
-/// `ContainerCreating`), a terminated reason (`Completed`, `Error`) or `ExitCode:N`; while an
-/// init container has not finished, `Init:N/M` or `Init:<reason>`; `Terminating` once
-/// deletion began on a pod still running.
+/// The STATUS cell of a pod, as `kubectl get pods` shows it (Kubernetes' `printPod`): the
+/// phase (or `status.reason`, or `SchedulingGated`), overridden by what the containers report:
+/// while an init container holds the pod back, `Init:<reason>`, `Init:ExitCode:N` or
+/// `Init:i/n`; afterwards, walking the containers from the last, a waiting reason
+/// (`CrashLoopBackOff`), a terminated reason (`Completed`, `Error`) or `ExitCode:N`; and
+/// `Terminating` once deletion began on a pod that has not finished.
 pub fn pod_status(pod: &Value) -> String {
-    // EXERCISE(apiserver-pod-status-column): start from status.reason or the phase; walk the init container statuses (a failed or waiting one gives Init:<reason>, an unfinished one Init:i/n) and, when initialized, the container statuses from the last (waiting reason, terminated reason, or ExitCode:n); a deletionTimestamp on a non-terminal pod gives Terminating
+    // EXERCISE(apiserver-pod-status-column): start from status.reason or the phase; if an init container blocks (blocking_init_container), give Init:<waiting reason>, Init:<terminated reason> or Init:i/n; otherwise walk the container statuses from the last (waiting reason, then terminated_reason); a deletionTimestamp on a pod that is not Succeeded/Failed gives Terminating
     let phase = s(pod, "/status/phase");
     let mut reason = match s(pod, "/status/reason") {
         "" => phase.to_string(),
         r => r.to_string(),
     };
-    let init_total = list(pod, "/spec/initContainers").len();
-    let mut initializing = false;
-    for (i, status) in list(pod, "/status/initContainerStatuses")
+    let gated = list(pod, "/status/conditions")
         .iter()
-        .enumerate()
-    {
-        let terminated = status.pointer("/state/terminated");
-        let waiting_reason = s(status, "/state/waiting/reason");
-        if terminated.is_some_and(|t| int(t, "/exitCode") == 0) {
-            continue;
-        }
-        reason = if let Some(t) = terminated {
-            match s(t, "/reason") {
-                "" => format!("Init:ExitCode:{}", int(t, "/exitCode")),
-                r => format!("Init:{r}"),
-            }
-        } else if !waiting_reason.is_empty() && waiting_reason != "PodInitializing" {
-            format!("Init:{waiting_reason}")
-        } else {
-            format!("Init:{i}/{init_total}")
-        };
-        initializing = true;
-        break;
+        .any(|c| c["type"] == "PodScheduled" && c["reason"] == "SchedulingGated");
+    if gated {
+        reason = "SchedulingGated".to_string();
     }
-    if !initializing {
+    let blocking = blocking_init_container(pod);
+    if let Some((i, status)) = blocking {
+        let waiting = s(status, "/state/waiting/reason");
+        reason = match status.pointer("/state/terminated") {
+            Some(terminated) => format!("Init:{}", terminated_reason(terminated)),
+            None if !waiting.is_empty() && waiting != "PodInitializing" => {
+                format!("Init:{waiting}")
+            }
+            None => format!("Init:{i}/{}", list(pod, "/spec/initContainers").len()),
+        };
+    }
+    if blocking.is_none() || initialized(pod) {
         let mut has_running = false;
         for status in list(pod, "/status/containerStatuses").iter().rev() {
             let waiting = s(status, "/state/waiting/reason");
-            let terminated = status.pointer("/state/terminated");
             if !waiting.is_empty() {
                 reason = waiting.to_string();
-            } else if let Some(t) = terminated {
-                reason = match s(t, "/reason") {
-                    "" => format!("ExitCode:{}", int(t, "/exitCode")),
-                    r => r.to_string(),
-                };
+            } else if let Some(terminated) = status.pointer("/state/terminated") {
+                reason = terminated_reason(terminated);
             } else if status["ready"] == json!(true) && status.pointer("/state/running").is_some() {
                 has_running = true;
             }
         }
+        // A finished container beside one still running: the pod is not Completed.
         if reason == "Completed" && has_running {
             let ready = list(pod, "/status/conditions")
                 .iter()
@@ -249,48 +281,71 @@ pub fn pod_status(pod: &Value) -> String {
             reason = if ready { "Running" } else { "NotReady" }.to_string();
         }
     }
-    let terminal = phase == "Succeeded" || phase == "Failed";
-    if pod
+    let deleting = pod
         .pointer("/metadata/deletionTimestamp")
-        .is_some_and(|t| !t.is_null())
-    {
-        if s(pod, "/status/reason") == "NodeLost" {
-            reason = "Unknown".to_string();
-        } else if !terminal {
-            reason = "Terminating".to_string();
-        }
+        .is_some_and(|t| !t.is_null());
+    if deleting && s(pod, "/status/reason") == "NodeLost" {
+        reason = "Unknown".to_string();
+    } else if deleting && phase != "Succeeded" && phase != "Failed" {
+        reason = "Terminating".to_string();
     }
     reason
     // END EXERCISE
 }
 // ANCHOR_END: pod_status
 
-fn pod_row(pod: &Value, now: i64) -> Printed {
-    let containers = list(pod, "/spec/containers").len();
-    let statuses = list(pod, "/status/containerStatuses");
-    let ready = statuses
+/// READY as `ready/total` and RESTARTS as `N (age ago)`, counted like `printPod`: sidecars
+/// count as containers; while initialization is under way, restarts are the init
+/// containers', afterwards the sidecars' and the app containers'.
+fn pod_counts(pod: &Value, now: i64) -> (String, String) {
+    let mut total = list(pod, "/spec/containers").len();
+    total += list(pod, "/spec/initContainers")
         .iter()
-        .filter(|c| c["ready"] == json!(true) && c.pointer("/state/running").is_some())
+        .filter(|c| s(c, "/restartPolicy") == "Always")
         .count();
-    let all_statuses = list(pod, "/status/initContainerStatuses")
+    let init_statuses = list(pod, "/status/initContainerStatuses");
+    let statuses = list(pod, "/status/containerStatuses");
+    let is_ready = |c: &Value| c["ready"] == json!(true);
+    let mut ready = init_statuses
         .iter()
-        .chain(statuses);
-    let mut restarts = 0;
-    let mut last_restart: Option<&Value> = None;
-    for status in all_statuses {
-        restarts += int(status, "/restartCount");
-        if let Some(finished) = status.pointer("/lastState/terminated/finishedAt")
-            && last_restart.is_none_or(|l| l.as_str() < finished.as_str())
-        {
-            last_restart = Some(finished);
-        }
-    }
+        .filter(|c| is_sidecar(pod, s(c, "/name")) && c["started"] == json!(true) && is_ready(c))
+        .count();
+    let initializing = blocking_init_container(pod).is_some() && !initialized(pod);
+    let counted: Vec<&Value> = if initializing {
+        init_statuses.iter().collect()
+    } else {
+        ready += statuses
+            .iter()
+            .filter(|c| {
+                is_ready(c)
+                    && c.pointer("/state/running").is_some()
+                    && c.pointer("/state/waiting").is_none()
+                    && c.pointer("/state/terminated").is_none()
+            })
+            .count();
+        init_statuses
+            .iter()
+            .filter(|c| is_sidecar(pod, s(c, "/name")))
+            .chain(statuses)
+            .collect()
+    };
+    let restarts: i64 = counted.iter().map(|c| int(c, "/restartCount")).sum();
+    let last_restart = counted
+        .iter()
+        .filter_map(|c| c.pointer("/lastState/terminated/finishedAt"))
+        .filter_map(Value::as_str)
+        .max();
     let restarts = match last_restart {
-        Some(at) if restarts != 0 => format!("{restarts} ({} ago)", since(Some(at), now)),
+        Some(at) if restarts != 0 => format!("{restarts} ({} ago)", since(Some(&json!(at)), now)),
         _ => restarts.to_string(),
     };
-    let ip = match s(pod, "/status/podIP") {
-        "" => s(pod, "/status/podIPs/0/ip"),
+    (format!("{ready}/{total}"), restarts)
+}
+
+fn pod_row(pod: &Value, now: i64) -> Printed {
+    let (ready, restarts) = pod_counts(pod, now);
+    let ip = match s(pod, "/status/podIPs/0/ip") {
+        "" => s(pod, "/status/podIP"),
         ip => ip,
     };
     let gates = list(pod, "/spec/readinessGates");
@@ -303,7 +358,8 @@ fn pod_row(pod: &Value, now: i64) -> Printed {
             .filter(|g| {
                 conditions
                     .iter()
-                    .any(|c| c["type"] == g["conditionType"] && c["status"] == "True")
+                    .find(|c| c["type"] == g["conditionType"])
+                    .is_some_and(|c| c["status"] == "True")
             })
             .count();
         format!("{met}/{}", gates.len())
@@ -322,7 +378,7 @@ fn pod_row(pod: &Value, now: i64) -> Printed {
     Printed {
         cells: vec![
             name(pod),
-            json!(format!("{ready}/{containers}")),
+            json!(ready),
             json!(pod_status(pod)),
             json!(restarts),
             age(pod, now),
@@ -580,6 +636,7 @@ fn service_row(svc: &Value, now: i64) -> Printed {
     let external = match kind {
         "ClusterIP" | "NodePort" => or_none(&external_ips.join(",")),
         "LoadBalancer" => {
+            // The ingress addresses as a sorted set, then the external IPs.
             let mut ips: Vec<&str> = list(svc, "/status/loadBalancer/ingress")
                 .iter()
                 .map(|i| match s(i, "/ip") {
@@ -588,6 +645,8 @@ fn service_row(svc: &Value, now: i64) -> Printed {
                 })
                 .filter(|ip| !ip.is_empty())
                 .collect();
+            ips.sort();
+            ips.dedup();
             ips.extend(external_ips);
             if ips.is_empty() {
                 "<pending>".to_string()
@@ -796,23 +855,40 @@ fn event_row(event: &Value, now: i64) -> Printed {
         Some(t) => since(Some(t), now),
         None => since(event.pointer("/eventTime"), now),
     };
-    let last = match event.pointer("/lastTimestamp").filter(|v| !v.is_null()) {
+    let mut last = match event.pointer("/lastTimestamp").filter(|v| !v.is_null()) {
         Some(t) => since(Some(t), now),
         None => first.clone(),
     };
+    // A series (events.k8s.io's deduplication) carries the latest time and count.
+    let mut count = match int(event, "/count") {
+        0 => 1,
+        n => n,
+    };
+    if let Some(series) = event.get("series").filter(|v| v.is_object()) {
+        last = since(series.get("lastObservedTime"), now);
+        count = int(series, "/count");
+    }
     let kind = s(event, "/involvedObject/kind").to_lowercase();
     let object = match s(event, "/involvedObject/name") {
         "" => kind,
         n => format!("{kind}/{n}"),
     };
-    let source = match (s(event, "/source/component"), s(event, "/source/host")) {
-        ("", _) => s(event, "/reportingController").to_string(),
-        (c, "") => c.to_string(),
-        (c, h) => format!("{c}, {h}"),
+    let first_non_empty = |a: &str, b: &str| {
+        if a.is_empty() {
+            b.to_string()
+        } else {
+            a.to_string()
+        }
     };
-    let count = match int(event, "/count") {
-        0 => 1,
-        n => n,
+    let component = first_non_empty(
+        s(event, "/source/component"),
+        s(event, "/reportingController"),
+    );
+    let instance = first_non_empty(s(event, "/source/host"), s(event, "/reportingInstance"));
+    let source = if instance.is_empty() {
+        component
+    } else {
+        format!("{component}, {instance}")
     };
     vec![
         json!(last),
