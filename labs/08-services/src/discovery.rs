@@ -88,6 +88,7 @@ pub fn resolve(
     services: &[Service],
     view: NodeView,
 ) -> Option<Ipv4Addr> {
+    // EXERCISE(services-dns-lookup): try the name with each search-path suffix (unless it ends with a dot), then find `<service>.<namespace>.svc.cluster.local`
     let name = name.to_ascii_lowercase();
     let absolute = name.ends_with('.');
     let name = name.trim_end_matches('.');
@@ -112,6 +113,7 @@ pub fn resolve(
             })
             .and_then(|s| service_address(s, view))
     })
+    // END EXERCISE
 }
 // ANCHOR_END: resolve
 

@@ -26,6 +26,7 @@ pub const NAME: &str = "endpoint-controller";
 /// port with that name, or `port` when `targetPort` is absent. `None` when the Pod has no
 /// container port of that name (the Pod is then left out for this port, as in Kubernetes).
 pub fn resolve_target_port(port: &ServicePort, pod: &Pod) -> Option<i32> {
+    // EXERCISE(services-target-port): no targetPort (or 0) means `port`; a number is itself; a name is looked up among the containers' ports
     match &port.target_port {
         None => Some(port.port),
         Some(IntOrString::Int(0)) => Some(port.port),
@@ -38,6 +39,7 @@ pub fn resolve_target_port(port: &ServicePort, pod: &Pod) -> Option<i32> {
             .find(|p| p.name.as_deref() == Some(name.as_str()))
             .map(|p| p.container_port),
     }
+    // END EXERCISE
 }
 // ANCHOR_END: target_port
 
