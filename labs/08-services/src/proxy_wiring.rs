@@ -151,7 +151,8 @@ impl ServiceProxy {
     /// Makes the proxy serve exactly the given Services: opens a listener for each new
     /// Service port, gives each its endpoints (a Service without Endpoints gets none, so its
     /// connections are refused), and closes the listeners of Services that are gone. A
-    /// closed listener drains: connections already accepted run to their end.
+    /// closed listener drains: connections already accepted run to their end. A Service that
+    /// cannot be served does not stop the others; the first such error is returned.
     pub async fn sync(
         &mut self,
         services: &[Service],
@@ -200,14 +201,27 @@ impl ServiceProxy {
             self.proxy.remove_service(&name)?;
             self.served.remove(&name);
         }
+        // One Service that cannot be served (its address is taken, say) must not keep the
+        // others from being updated: carry on, and report the first failure.
+        let mut first_error = None;
         for (name, (listen, list)) in wanted {
             if !self.served.contains_key(&name) {
-                let bound = self.proxy.add_service(&name, listen).await?;
-                self.served.insert(name.clone(), bound);
+                match self.proxy.add_service(&name, listen).await {
+                    Ok(bound) => {
+                        self.served.insert(name.clone(), bound);
+                    }
+                    Err(error) => {
+                        tracing::warn!(node = %self.node(), service = %name, %error, "cannot serve");
+                        first_error.get_or_insert(error);
+                        continue;
+                    }
+                }
             }
-            self.proxy.update(&name, list)?;
+            if let Err(error) = self.proxy.update(&name, list) {
+                first_error.get_or_insert(error);
+            }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
     // ANCHOR_END: sync
 

@@ -238,3 +238,85 @@ async fn a_service_without_a_selector_keeps_hand_made_endpoints() {
         manual.subsets
     );
 }
+
+fn web_deployment(replicas: i32) -> api::Deployment {
+    serde_json::from_value(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}},
+                "spec": {"terminationGracePeriodSeconds": 2, "containers": [{"name": "app", "image": "fake/app:v1",
+                    "resources": {"requests": {"cpu": "1"}},
+                    "ports": [{"name": "http", "containerPort": 8080}]}]}}}
+    }))
+    .unwrap()
+}
+
+/// Ready addresses as `node`, sorted: pod names are seeded, but the node is what matters here.
+async fn ready_nodes(api: &InMemoryApi) -> Vec<String> {
+    let Some(endpoints) = stored(api, "web").await else {
+        return Vec::new();
+    };
+    let mut nodes: Vec<String> = endpoints
+        .subsets
+        .iter()
+        .flat_map(|s| s.addresses.iter())
+        .map(|a| a.node_name.clone().unwrap_or_default())
+        .collect();
+    nodes.sort();
+    nodes
+}
+
+#[tokio::test]
+async fn with_the_real_scheduler_and_kubelets_endpoints_follow_a_deployment() {
+    use controllers::sim::Cluster;
+    let mut cluster = Cluster::new(2, 7);
+    let api = cluster.api().clone();
+    let mut endpoints = Runner::new(api.clone(), EndpointsController::new());
+    api.create(service("web", json!("http"))).await.unwrap();
+    api.create(web_deployment(3)).await.unwrap();
+
+    // Step the whole cluster and the endpoints controller together on virtual time.
+    let mut history = Vec::new();
+    for _ in 0..30 {
+        cluster.step(&mut |_| Ok(())).await.unwrap();
+        endpoints.run_until_quiet(cluster.now()).await.unwrap();
+        let nodes = ready_nodes(&api).await;
+        if history.last() != Some(&nodes) {
+            history.push(nodes);
+        }
+    }
+    let last = history.last().unwrap().clone();
+    assert_eq!(last.len(), 3, "three ready pods listed: {history:?}");
+    assert!(last.contains(&"node-1".to_string()) && last.contains(&"node-2".to_string()));
+    // Every address is a running pod's IP, and every port resolved from the name `http`.
+    let stored_endpoints = stored(&api, "web").await.unwrap();
+    let pods: Vec<Pod> = api
+        .list(Some("default"), &Default::default())
+        .await
+        .unwrap()
+        .items;
+    for address in &stored_endpoints.subsets[0].addresses {
+        let pod_name = address.target_ref.as_ref().unwrap().name.clone().unwrap();
+        let pod = pods
+            .iter()
+            .find(|p| p.metadata.name.as_deref() == Some(&pod_name))
+            .unwrap();
+        assert_eq!(
+            pod.status.as_ref().unwrap().pod_ip.as_deref(),
+            Some(address.ip.as_str())
+        );
+        assert_eq!(pod.spec.node_name, address.node_name);
+    }
+    assert_eq!(stored_endpoints.subsets[0].ports[0].port, 8080);
+
+    // Scale to 1: the endpoints shrink as the pods are deleted.
+    let mut deployment: api::Deployment = api.get(Some("default"), "web").await.unwrap();
+    deployment.spec.replicas = Some(1);
+    api.update(deployment).await.unwrap();
+    for _ in 0..30 {
+        cluster.step(&mut |_| Ok(())).await.unwrap();
+        endpoints.run_until_quiet(cluster.now()).await.unwrap();
+    }
+    assert_eq!(ready_nodes(&api).await.len(), 1);
+}

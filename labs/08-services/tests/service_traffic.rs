@@ -361,3 +361,36 @@ async fn a_running_proxy_follows_the_api_by_watching() {
     assert_eq!(answer, "echo-0");
     running.abort();
 }
+
+#[tokio::test]
+async fn a_service_that_cannot_be_served_does_not_block_the_others() {
+    let view = NodeView::Node(3);
+    let blocked_ip = Ipv4Addr::new(127, 10, 44, 1);
+    // Someone else already listens where `blocked` would.
+    let squatter = TcpListener::bind((view.address(blocked_ip), 0))
+        .await
+        .unwrap();
+    let blocked_port = squatter.local_addr().unwrap().port();
+    let mut blocked = service(blocked_ip, blocked_port);
+    blocked.metadata.name = Some("blocked".into());
+    let fine_ip = Ipv4Addr::new(127, 10, 44, 2);
+    let fine = service(fine_ip, free_port(view.address(fine_ip)).await);
+
+    let mut proxy = ServiceProxy::new("node-d", view).unwrap();
+    let error = proxy
+        .sync(&[blocked.clone(), fine.clone()], &[])
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("default/blocked"), "{error}");
+    assert!(proxy.address(&blocked, i32::from(blocked_port)).is_none());
+    let fine_port = fine.spec.ports[0].port;
+    assert!(
+        proxy.address(&fine, fine_port).is_some(),
+        "the other service is served"
+    );
+
+    // Once the address is free, the next sync serves it too.
+    drop(squatter);
+    proxy.sync(&[blocked.clone(), fine], &[]).await.unwrap();
+    assert!(proxy.address(&blocked, i32::from(blocked_port)).is_some());
+}

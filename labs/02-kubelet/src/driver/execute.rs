@@ -119,6 +119,7 @@ where
     // ANCHOR_END: execute
 
     /// Creates and starts a container; a failure is reported to the sync loop (it backs off).
+    // ANCHOR: add_service_env
     /// Adds the Service variables to `config`, if the kubelet was given a [`super::ServiceEnv`]:
     /// those of the Services in the pod's namespace now, skipping names the container sets.
     async fn add_service_env(
@@ -140,6 +141,7 @@ where
         }
         Ok(config)
     }
+    // ANCHOR_END: add_service_env
 
     async fn start_container(
         &mut self,
