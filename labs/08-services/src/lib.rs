@@ -1,1 +1,4 @@
 //! Lab 08: Services, ConfigMaps and Secrets.
+#![warn(missing_docs)]
+
+pub mod encryption;
