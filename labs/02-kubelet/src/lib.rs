@@ -13,6 +13,7 @@
 pub mod backoff;
 pub mod cli;
 pub mod config;
+pub mod config_sources;
 pub mod driver;
 pub mod lifecycle;
 pub mod node;

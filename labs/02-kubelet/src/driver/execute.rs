@@ -5,6 +5,7 @@ use api::{Pod, PodStatus};
 use runtime::{ContainerConfig, ContainerRuntime, SandboxId};
 
 use super::Kubelet;
+use crate::config_sources::CONFIG_ERROR_REASON;
 use crate::probe::{ProbeOutcome, ProbeRunner};
 use crate::source::{MIRROR_ANNOTATION, PodSource};
 use crate::sync::Action;
@@ -112,6 +113,7 @@ where
             Action::PodGone { pod, source } => {
                 self.journal
                     .record(now, format!("pod {pod} stopped and removed"));
+                let _ = std::fs::remove_dir_all(self.pod_dir(&pod.uid));
                 self.finish_deletion(&pod, &source).await;
             }
         }
@@ -147,11 +149,20 @@ where
         &mut self,
         pod: PodRef,
         sandbox: SandboxId,
-        config: ContainerConfig,
+        mut config: ContainerConfig,
         restarts: i32,
     ) {
         let now = self.clock.now();
         let name = config.name.clone();
+        if let Err(error) = self.prepare_container(&pod, &mut config).await {
+            self.journal
+                .record(now, format!("start {pod} {name}: failed: {error}"));
+            self.config_event(&pod, &error).await;
+            self.core
+                .start_failed(&pod.uid, &name, CONFIG_ERROR_REASON, error.message, now);
+            return;
+        }
+        // Service variables come first in Kubernetes; the container's own (just resolved) win.
         let config = match self.add_service_env(&pod, config).await {
             Ok(config) => config,
             Err(error) => {
@@ -159,7 +170,7 @@ where
                 self.journal
                     .record(now, format!("start {pod} {name}: failed: {message}"));
                 self.core
-                    .start_failed(&pod.uid, &name, "CreateContainerConfigError", message, now);
+                    .start_failed(&pod.uid, &name, CONFIG_ERROR_REASON, message, now);
                 return;
             }
         };

@@ -4,6 +4,7 @@
 //! scripted probes and a virtual clock, and the test calls [`Kubelet::sync_once`] between
 //! clock advances. For real it gets the real runtime and probes and [`Kubelet::run`] loops.
 
+mod config;
 mod execute;
 mod journal;
 mod node;
@@ -123,6 +124,7 @@ where
         self.reap_kills().await;
         self.node_heartbeat().await;
         self.refresh_desired().await;
+        self.refresh_volumes().await;
         for _ in 0..MAX_PASSES {
             let observed = match self.observe().await {
                 Ok(observed) => observed,
