@@ -47,8 +47,13 @@ pub struct Kubelet<R, C, P> {
     manifest_errors: Vec<ManifestError>,
     kills: JoinSet<(ContainerId, Result<(), RuntimeError>)>,
     journal: Journal,
+    service_env: Option<ServiceEnv>,
 }
 // ANCHOR_END: kubelet
+
+/// Turns the Services of a pod's namespace into the environment variables its containers get
+/// (`WEB_SERVICE_HOST`, ...); lab 08 provides it, so the kubelet needs no Service logic.
+pub type ServiceEnv = Arc<dyn Fn(&[api::Service]) -> Vec<(String, String)> + Send + Sync>;
 
 impl<R, C, P> Kubelet<R, C, P>
 where
@@ -79,12 +84,21 @@ where
             manifest_errors: Vec::new(),
             kills: JoinSet::new(),
             journal: Journal::new(now),
+            service_env: None,
             config,
             runtime,
             api,
             prober,
             clock,
         }
+    }
+
+    /// Gives every container started from now on the variables `env` makes from the Services
+    /// of its pod's namespace, listed through the API when the container starts (Kubernetes'
+    /// service links). The container's own variables win over them.
+    pub fn with_service_env(mut self, env: ServiceEnv) -> Self {
+        self.service_env = Some(env);
+        self
     }
 
     /// Replaces the machine readings (tests use a fixed machine for deterministic output).
