@@ -16,6 +16,7 @@ pub mod config;
 pub mod config_sources;
 pub mod driver;
 pub mod lifecycle;
+pub mod logs;
 pub mod node;
 pub mod probe;
 pub mod source;

@@ -414,7 +414,14 @@ async fn the_kubelet_projects_volumes_passes_env_and_follows_config_map_updates(
     node.run_for(Duration::from_secs(2)).await;
 
     let uid = web.metadata.uid.unwrap();
-    let dir = node.pods_dir.path().join(&uid).join("volumes/config");
+    let pod_dir = node.pods_dir.path().join(&uid);
+    let mode = std::fs::metadata(&pod_dir).unwrap().permissions().mode();
+    assert_eq!(
+        mode & 0o777,
+        0o700,
+        "only the kubelet's user may enter the pod's directory"
+    );
+    let dir = pod_dir.join("volumes/config");
     assert_eq!(
         std::fs::read_to_string(dir.join("app.conf")).unwrap(),
         "port=80"

@@ -527,7 +527,14 @@ impl Storage for EncryptedStorage {
             let (tx, rx) = mpsc::channel(256);
             let config = self.config.clone();
             tokio::spawn(async move {
-                while let Some(item) = inner.recv().await {
+                loop {
+                    // Ends when the backend ends the watch, or when our reader goes away
+                    // (dropping `inner` then tells the backend in turn).
+                    let item = tokio::select! {
+                        item = inner.recv() => item,
+                        () = tx.closed() => None,
+                    };
+                    let Some(item) = item else { break };
                     let item = item.and_then(|e| Self::open_event(&config, e));
                     let failed = item.is_err();
                     if tx.send(item).await.is_err() || failed {

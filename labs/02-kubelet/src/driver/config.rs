@@ -104,8 +104,10 @@ where
             let Some(files) = volume_files(volume, &sources)? else {
                 continue;
             };
-            let dir = self.pod_dir(&pod.uid).join("volumes").join(&volume.name);
-            write_atomically(&dir, &files).map_err(|e| ConfigError {
+            let pod_dir = self.pod_dir(&pod.uid);
+            let dir = pod_dir.join("volumes").join(&volume.name);
+            let written = private_dir(&pod_dir).and_then(|()| write_atomically(&dir, &files));
+            written.map_err(|e| ConfigError {
                 message: format!("writing volume {}: {e}", volume.name),
             })?;
             if container
@@ -207,4 +209,12 @@ where
         }
     }
     // ANCHOR_END: refresh_volumes
+}
+
+/// Creates the pod's directory readable by the kubelet's user only (0700): Secret files inside
+/// must not be readable by every user of the machine, whatever their own mode.
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }

@@ -149,21 +149,12 @@ where
         &mut self,
         pod: PodRef,
         sandbox: SandboxId,
-        mut config: ContainerConfig,
+        config: ContainerConfig,
         restarts: i32,
     ) {
         let now = self.clock.now();
         let name = config.name.clone();
-        if let Err(error) = self.prepare_container(&pod, &mut config).await {
-            self.journal
-                .record(now, format!("start {pod} {name}: failed: {error}"));
-            self.config_event(&pod, &error).await;
-            self.core
-                .start_failed(&pod.uid, &name, CONFIG_ERROR_REASON, error.message, now);
-            return;
-        }
-        // Service variables come first in Kubernetes; the container's own (just resolved) win.
-        let config = match self.add_service_env(&pod, config).await {
+        let mut config = match self.add_service_env(&pod, config).await {
             Ok(config) => config,
             Err(error) => {
                 let message = format!("cannot list the services of {}: {error}", pod.namespace);
@@ -174,6 +165,14 @@ where
                 return;
             }
         };
+        if let Err(error) = self.prepare_container(&pod, &mut config).await {
+            self.journal
+                .record(now, format!("start {pod} {name}: failed: {error}"));
+            self.config_event(&pod, &error).await;
+            self.core
+                .start_failed(&pod.uid, &name, CONFIG_ERROR_REASON, error.message, now);
+            return;
+        }
         let id = match self.runtime.create_container(&sandbox, config).await {
             Ok(id) => id,
             Err(error) => {

@@ -2,10 +2,12 @@
 //! tokens, the REST core over a chosen storage; writes an admin kubeconfig for kubectl.
 
 use std::net::SocketAddr;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use apiserver::ApiServer;
+use apiserver::http::kubelet_logs::KubeletLogs;
 use apiserver::http::{ShellOptions, start};
 use apiserver::storage::Storage;
 use apiserver::storage::memory::MemoryStorage;
@@ -24,6 +26,9 @@ OPTIONS:
     --token-file FILE    a static token file (token,user,uid,\"groups\") instead of DIR/tokens.csv
     --tls-san NAME       an extra DNS name or IP for the serving certificate (repeatable)
     --audit-log FILE     append one JSON line per mutating request to FILE
+
+`kubectl logs` is proxied to the kubelet of the pod's node with the token in
+DIR/kubelet-proxy.token (made on first start).
     -h, --help           print this help
 
 Logs go to stderr; RUST_LOG=debug shows every request.
@@ -98,6 +103,26 @@ fn storage(kind: &str) -> Result<Arc<dyn Storage>, String> {
     }
 }
 
+/// The token the API server shows kubelets when it proxies `kubectl logs`: made once, kept in
+/// `<data-dir>/kubelet-proxy.token` (mode 0600), for kubelets to be started with.
+fn kubelet_token(data_dir: &std::path::Path) -> Result<String, String> {
+    let path = data_dir.join("kubelet-proxy.token");
+    let err = |e: std::io::Error| format!("{}: {e}", path.display());
+    if let Ok(token) = std::fs::read_to_string(&path) {
+        return Ok(token.trim().to_string());
+    }
+    std::fs::create_dir_all(data_dir).map_err(err)?;
+    let token = apiserver::http::authn::random_token().map_err(err)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(err)?;
+    std::io::Write::write_all(&mut file, format!("{token}\n").as_bytes()).map_err(err)?;
+    Ok(token)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args = match parse(&args) {
@@ -126,16 +151,15 @@ fn main() {
 
 async fn run(args: Args) -> Result<(), String> {
     let storage = storage(&args.storage)?;
+    let mut core = ApiServer::new(storage);
     if let Some(path) = &args.audit_log {
         // Opened now so a bad path fails at start, not at the first write.
-        apiserver::audit::AuditLog::to_file(path)
+        let audit = apiserver::audit::AuditLog::to_file(path)
             .map_err(|e| format!("--audit-log {}: {e}", path.display()))?;
-        return Err(format!(
-            "--audit-log {}: not built yet (the core does not record audit entries yet)",
-            path.display()
-        ));
+        core = core.with_audit(audit);
     }
-    let core = ApiServer::new(storage);
+    let logs = KubeletLogs::new(Arc::new(core.clone()), kubelet_token(&args.data_dir)?);
+    let core = core.with_pod_logs(Arc::new(logs));
     let mut options = ShellOptions::new(&args.data_dir, args.listen);
     options.token_file = args.token_file.clone();
     options.extra_sans = args.tls_sans.clone();
@@ -147,8 +171,15 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let kubeconfig = started.admin_kubeconfig.display().to_string();
     println!("skiff-apiserver listening on {}", started.url);
-    println!("admin kubeconfig: {kubeconfig}");
-    println!("try: kubectl --kubeconfig {kubeconfig} get nodes");
+    if started.tokens.token_for("admin").is_some() {
+        println!("admin kubeconfig: {kubeconfig}");
+        println!("try: kubectl --kubeconfig {kubeconfig} get nodes");
+    } else {
+        println!(
+            "no kubeconfig written: {} has no token for user \"admin\"",
+            started.token_file.path().display()
+        );
+    }
     tokio::select! {
         _ = interrupt.recv() => {}
         _ = terminate.recv() => {}
