@@ -51,8 +51,11 @@ async fn run(args: Args) -> Result<(), String> {
     let runtime =
         Arc::new(RealRuntime::new(config).map_err(|e| format!("starting the runtime: {e}"))?);
     let api = InMemoryApi::new();
+    // Pods' volumes live under the runtime's root, and go with it when it is a temp dir.
+    let mut kubelet_config = args.config.clone();
+    kubelet_config.pods_dir = root.join("pods");
     let mut kubelet = Kubelet::new(
-        args.config,
+        kubelet_config,
         runtime.clone(),
         api,
         RealProber,
