@@ -59,6 +59,27 @@ fn bad_flags_are_refused_naming_the_flag() {
 }
 
 #[test]
+fn an_unreachable_etcd_is_refused_at_start_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--storage", "etcd=https://127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--storage etcd=https://127.0.0.1:1: "),
+        "{err}"
+    );
+}
+
+#[test]
 fn starts_on_port_zero_prints_how_to_connect_and_exits_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = bin()

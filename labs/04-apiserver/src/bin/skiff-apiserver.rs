@@ -10,6 +10,8 @@ use apiserver::ApiServer;
 use apiserver::http::kubelet_logs::KubeletLogs;
 use apiserver::http::{ShellOptions, start};
 use apiserver::storage::Storage;
+use apiserver::storage::embedded::EmbeddedStorage;
+use apiserver::storage::etcd::EtcdStorage;
 use apiserver::storage::memory::MemoryStorage;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -22,7 +24,8 @@ USAGE:
 OPTIONS:
     --data-dir DIR       keeps pki/, tokens.csv, admin.kubeconfig [default: ./skiff-data]
     --listen ADDR        address to listen on; port 0 picks a free port [default: 127.0.0.1:6443]
-    --storage KIND       memory | embedded | etcd=URL [default: memory]
+    --storage KIND       memory | embedded (lab 07's store in DIR/store) | etcd=http://HOST:PORT
+                         [default: memory]
     --token-file FILE    a static token file (token,user,uid,\"groups\") instead of DIR/tokens.csv
     --tls-san NAME       an extra DNS name or IP for the serving certificate (repeatable)
     --audit-log FILE     append one JSON line per mutating request to FILE
@@ -87,19 +90,29 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
     Ok(Some(parsed))
 }
 
-fn storage(kind: &str) -> Result<Arc<dyn Storage>, String> {
+/// The storage backend named by `--storage`: memory, lab 07's store embedded in
+/// `<data-dir>/store`, or an etcd (or skiff-store gateway) at `etcd=http://host:port`.
+async fn storage(kind: &str, data_dir: &std::path::Path) -> Result<Arc<dyn Storage>, String> {
     match kind {
         "memory" => Ok(Arc::new(MemoryStorage::new())),
-        "embedded" => Err(
-            "--storage embedded: not built yet (the embedded store comes with lab 07's backend)"
-                .to_string(),
-        ),
-        url if url.starts_with("etcd=") => Err(format!(
-            "--storage {url}: not built yet (the etcd backend comes with lab 07's backend)"
-        )),
-        other => Err(format!(
-            "--storage {other:?}: expected memory, embedded or etcd=URL"
-        )),
+        "embedded" => {
+            let dir = data_dir.join("store");
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let store =
+                EmbeddedStorage::open(&dir).map_err(|e| format!("--storage embedded: {e}"))?;
+            Ok(Arc::new(store))
+        }
+        other => match other.strip_prefix("etcd=") {
+            Some(url) => {
+                let store = EtcdStorage::connect(url)
+                    .await
+                    .map_err(|e| format!("--storage {other}: {e}"))?;
+                Ok(Arc::new(store))
+            }
+            None => Err(format!(
+                "--storage {other:?}: expected memory, embedded or etcd=URL"
+            )),
+        },
     }
 }
 
@@ -150,7 +163,7 @@ fn main() {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let storage = storage(&args.storage)?;
+    let storage = storage(&args.storage, &args.data_dir).await?;
     let mut core = ApiServer::new(storage);
     if let Some(path) = &args.audit_log {
         // Opened now so a bad path fails at start, not at the first write.
