@@ -3,8 +3,14 @@
 
 mod wire;
 
-use api::client::{ApiClient, ApiError, DeleteOptions, WatchEventType};
-use api::{Container, LabelSelector, ObjectMeta, Pod, PodPhase, PodSpec, PodStatus};
+use api::client::{
+    ApiClient, ApiError, DeleteOptions, FOREGROUND_FINALIZER, ORPHAN_FINALIZER, PropagationPolicy,
+    WatchEventType,
+};
+use api::{
+    Container, Deployment, DeploymentSpec, LabelSelector, ObjectMeta, Pod, PodPhase, PodSpec,
+    PodStatus, PodTemplateSpec,
+};
 use apiserver::client::HttpApi;
 use wire::cluster::Cluster;
 
@@ -101,6 +107,67 @@ async fn a_watch_streams_changes_after_the_list() {
         last = events.next().await.unwrap().unwrap();
     }
     assert_eq!(last.object.metadata.name.as_deref(), Some("w"));
+}
+
+fn deployment(name: &str) -> Deployment {
+    let mut labels = std::collections::BTreeMap::new();
+    labels.insert("app".to_string(), name.to_string());
+    Deployment {
+        metadata: ObjectMeta::namespaced("default", name),
+        spec: DeploymentSpec {
+            selector: LabelSelector::from_pairs([("app", name)]),
+            template: PodTemplateSpec {
+                metadata: ObjectMeta {
+                    labels,
+                    ..ObjectMeta::default()
+                },
+                spec: pod(name, name).spec,
+            },
+            ..DeploymentSpec::default()
+        },
+        ..Deployment::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_sends_its_propagation_policy() {
+    // No garbage collector runs here, so the finalizer the server adds stays for us to see.
+    let cluster = Cluster::start().await;
+    let api = &cluster.api;
+    for (name, policy, finalizer) in [
+        ("fg", PropagationPolicy::Foreground, FOREGROUND_FINALIZER),
+        ("orphan", PropagationPolicy::Orphan, ORPHAN_FINALIZER),
+    ] {
+        api.create(deployment(name)).await.unwrap();
+        let options = DeleteOptions {
+            propagation_policy: Some(policy),
+            ..DeleteOptions::default()
+        };
+        api.delete::<Deployment>(Some("default"), name, options)
+            .await
+            .unwrap();
+        let stored: Deployment = api.get(Some("default"), name).await.unwrap();
+        assert!(
+            stored.metadata.deletion_timestamp.is_some(),
+            "{policy:?}: {:?}",
+            stored.metadata
+        );
+        assert_eq!(stored.metadata.finalizers, vec![finalizer.to_string()]);
+    }
+    // Background (as without a policy) removes a Deployment at once.
+    api.create(deployment("bg")).await.unwrap();
+    let options = DeleteOptions {
+        propagation_policy: Some(PropagationPolicy::Background),
+        ..DeleteOptions::default()
+    };
+    api.delete::<Deployment>(Some("default"), "bg", options)
+        .await
+        .unwrap();
+    let error = api
+        .get::<Deployment>(Some("default"), "bg")
+        .await
+        .unwrap_err();
+    assert!(error.is_not_found(), "{error:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

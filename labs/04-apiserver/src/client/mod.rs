@@ -12,7 +12,8 @@ mod watch;
 use std::path::Path;
 
 use api::client::{
-    ApiClient, ApiError, ApiResource, ApiResult, DeleteOptions, ObjectList, WatchStream,
+    ApiClient, ApiError, ApiResource, ApiResult, DeleteOptions, ObjectList, PropagationPolicy,
+    WatchStream,
 };
 use api::{LabelSelector, SelectorOperator};
 use bytes::Bytes;
@@ -191,6 +192,24 @@ impl HttpApi {
     }
 }
 
+/// The body of a delete: a `DeleteOptions` object, as Kubernetes' clients send it, with
+/// `gracePeriodSeconds` and `propagationPolicy` when set.
+pub fn delete_body(options: &DeleteOptions) -> serde_json::Value {
+    let mut body = serde_json::json!({"kind": "DeleteOptions", "apiVersion": "v1"});
+    if let Some(grace) = options.grace_period_seconds {
+        body["gracePeriodSeconds"] = grace.into();
+    }
+    if let Some(policy) = options.propagation_policy {
+        let policy = match policy {
+            PropagationPolicy::Orphan => "Orphan",
+            PropagationPolicy::Background => "Background",
+            PropagationPolicy::Foreground => "Foreground",
+        };
+        body["propagationPolicy"] = policy.into();
+    }
+    body
+}
+
 // ANCHOR: client_impl
 impl ApiClient for HttpApi {
     async fn get<K: ApiResource>(&self, namespace: Option<&str>, name: &str) -> ApiResult<K> {
@@ -268,11 +287,7 @@ impl ApiClient for HttpApi {
         options: DeleteOptions,
     ) -> ApiResult<K> {
         let path = object_path::<K>(namespace.or(Some("default")), name);
-        let mut body = serde_json::json!({"kind": "DeleteOptions", "apiVersion": "v1"});
-        if let Some(grace) = options.grace_period_seconds {
-            body["gracePeriodSeconds"] = grace.into();
-        }
-        let body = Bytes::from(body.to_string());
+        let body = Bytes::from(delete_body(&options).to_string());
         let answer = self
             .call::<K>(Method::DELETE, &path, name, Some(body))
             .await?;
