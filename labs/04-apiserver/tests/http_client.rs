@@ -109,6 +109,39 @@ async fn a_watch_streams_changes_after_the_list() {
     assert_eq!(last.object.metadata.name.as_deref(), Some("w"));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_from_an_empty_version_starts_now() {
+    // The trait: an empty version means "from now". Over HTTP a watch without a version would
+    // replay the current objects as ADDED first, so the client starts from the current version.
+    let cluster = Cluster::start().await;
+    let api = &cluster.api;
+    api.create(pod("old-1", "web")).await.unwrap();
+    api.create(pod("old-2", "db")).await.unwrap();
+    let mut events = api.watch::<Pod>(Some("default"), "").await.unwrap();
+    api.create(pod("new", "web")).await.unwrap();
+    api.delete::<Pod>(Some("default"), "new", DeleteOptions::now())
+        .await
+        .unwrap();
+    // Every event up to the DELETED of "new" is about "new": none for the older pods.
+    let mut seen = Vec::new();
+    loop {
+        let event = events.next().await.unwrap().unwrap();
+        let name = event.object.metadata.name.clone().unwrap();
+        let done = event.event_type == WatchEventType::Deleted;
+        seen.push((event.event_type, name));
+        if done {
+            break;
+        }
+    }
+    assert!(seen.iter().all(|(_, name)| name == "new"), "{seen:?}");
+    let added = seen
+        .iter()
+        .filter(|(kind, _)| *kind == WatchEventType::Added)
+        .count();
+    assert_eq!(added, 1, "{seen:?}");
+    assert_eq!(seen[0].0, WatchEventType::Added, "{seen:?}");
+}
+
 fn deployment(name: &str) -> Deployment {
     let mut labels = std::collections::BTreeMap::new();
     labels.insert("app".to_string(), name.to_string());

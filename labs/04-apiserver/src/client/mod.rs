@@ -190,6 +190,29 @@ impl HttpApi {
             Err(error_from_status(status, &bytes, K::PLURAL, K::KIND, name))
         }
     }
+
+    /// The collection's current resourceVersion: a list of at most one item, for its metadata.
+    /// A watch without a version would first replay the current objects as ADDED events
+    /// (Kubernetes' semantics); the trait's empty version means "from now", so the client
+    /// watches from this version instead.
+    async fn current_version<K: ApiResource>(&self, namespace: Option<&str>) -> ApiResult<String> {
+        let mut path = collection_path::<K>(namespace);
+        path.push_str("?limit=1");
+        let body = self.call::<K>(Method::GET, &path, "", None).await?;
+        let list: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| ApiError::Internal {
+                message: format!("decoding the server's {} list: {e}", K::KIND),
+            })?;
+        match list["metadata"]["resourceVersion"].as_str() {
+            Some(version) if !version.is_empty() => Ok(version.to_string()),
+            _ => Err(ApiError::Internal {
+                message: format!(
+                    "the server's {} list has no metadata.resourceVersion to watch from",
+                    K::KIND
+                ),
+            }),
+        }
+    }
 }
 
 /// The body of a delete: a `DeleteOptions` object, as Kubernetes' clients send it, with
@@ -299,12 +322,14 @@ impl ApiClient for HttpApi {
         namespace: Option<&str>,
         resource_version: &str,
     ) -> ApiResult<WatchStream<K>> {
+        // Empty means "from now" (the trait's contract), not "the current state first".
+        let resource_version = match resource_version {
+            "" => self.current_version::<K>(namespace).await?,
+            version => version.to_string(),
+        };
         let mut path = collection_path::<K>(namespace);
-        path.push_str("?watch=true");
-        if !resource_version.is_empty() {
-            path.push_str("&resourceVersion=");
-            path.push_str(&encode_query_value(resource_version));
-        }
+        path.push_str("?watch=true&resourceVersion=");
+        path.push_str(&encode_query_value(&resource_version));
         watch::start::<K>(&self.connector, &path).await
     }
 }
