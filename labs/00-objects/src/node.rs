@@ -119,8 +119,9 @@ pub struct NodeSystemInfo {
     pub container_runtime_version: String,
     /// The kubelet's version.
     pub kubelet_version: String,
-    /// The proxy's version.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    /// The proxy's version. Kubernetes deprecated it but its OpenAPI still marks it required
+    /// (like every field here), so it is always sent, empty or not: clients generated from the
+    /// OpenAPI (the Python one) refuse a `nodeInfo` without it.
     pub kube_proxy_version: String,
     /// E.g. `linux`.
     pub operating_system: String,

@@ -164,6 +164,36 @@ fn json_parses_like_yaml() {
 }
 
 #[test]
+fn node_info_sends_every_required_field_even_when_empty() {
+    // Kubernetes' OpenAPI marks all ten nodeInfo fields required; clients generated from it
+    // (the Python one) refuse a Node whose nodeInfo lacks one, so empty ones are sent too.
+    let json = serde_json::to_value(api::NodeSystemInfo::default()).unwrap();
+    let mut fields: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "architecture",
+            "bootID",
+            "containerRuntimeVersion",
+            "kernelVersion",
+            "kubeProxyVersion",
+            "kubeletVersion",
+            "machineID",
+            "operatingSystem",
+            "osImage",
+            "systemUUID",
+        ]
+    );
+    assert_eq!(json["kubeProxyVersion"], "");
+}
+
+#[test]
 fn every_kind_round_trips_through_json() {
     for file in ["pod-web.yaml", "app.yaml", "node.json", "lease.yaml"] {
         let objects = parse_manifests(&read(file)).unwrap();

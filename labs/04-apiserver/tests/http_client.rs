@@ -3,8 +3,14 @@
 
 mod wire;
 
-use api::client::{ApiClient, ApiError, DeleteOptions, WatchEventType};
-use api::{Container, LabelSelector, ObjectMeta, Pod, PodPhase, PodSpec, PodStatus};
+use api::client::{
+    ApiClient, ApiError, DeleteOptions, FOREGROUND_FINALIZER, ORPHAN_FINALIZER, PropagationPolicy,
+    WatchEventType,
+};
+use api::{
+    Container, Deployment, DeploymentSpec, LabelSelector, ObjectMeta, Pod, PodPhase, PodSpec,
+    PodStatus, PodTemplateSpec,
+};
 use apiserver::client::HttpApi;
 use wire::cluster::Cluster;
 
@@ -101,6 +107,100 @@ async fn a_watch_streams_changes_after_the_list() {
         last = events.next().await.unwrap().unwrap();
     }
     assert_eq!(last.object.metadata.name.as_deref(), Some("w"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_from_an_empty_version_starts_now() {
+    // The trait: an empty version means "from now". Over HTTP a watch without a version would
+    // replay the current objects as ADDED first, so the client starts from the current version.
+    let cluster = Cluster::start().await;
+    let api = &cluster.api;
+    api.create(pod("old-1", "web")).await.unwrap();
+    api.create(pod("old-2", "db")).await.unwrap();
+    let mut events = api.watch::<Pod>(Some("default"), "").await.unwrap();
+    api.create(pod("new", "web")).await.unwrap();
+    api.delete::<Pod>(Some("default"), "new", DeleteOptions::now())
+        .await
+        .unwrap();
+    // Every event up to the DELETED of "new" is about "new": none for the older pods.
+    let mut seen = Vec::new();
+    loop {
+        let event = events.next().await.unwrap().unwrap();
+        let name = event.object.metadata.name.clone().unwrap();
+        let done = event.event_type == WatchEventType::Deleted;
+        seen.push((event.event_type, name));
+        if done {
+            break;
+        }
+    }
+    assert!(seen.iter().all(|(_, name)| name == "new"), "{seen:?}");
+    let added = seen
+        .iter()
+        .filter(|(kind, _)| *kind == WatchEventType::Added)
+        .count();
+    assert_eq!(added, 1, "{seen:?}");
+    assert_eq!(seen[0].0, WatchEventType::Added, "{seen:?}");
+}
+
+fn deployment(name: &str) -> Deployment {
+    let mut labels = std::collections::BTreeMap::new();
+    labels.insert("app".to_string(), name.to_string());
+    Deployment {
+        metadata: ObjectMeta::namespaced("default", name),
+        spec: DeploymentSpec {
+            selector: LabelSelector::from_pairs([("app", name)]),
+            template: PodTemplateSpec {
+                metadata: ObjectMeta {
+                    labels,
+                    ..ObjectMeta::default()
+                },
+                spec: pod(name, name).spec,
+            },
+            ..DeploymentSpec::default()
+        },
+        ..Deployment::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_sends_its_propagation_policy() {
+    // No garbage collector runs here, so the finalizer the server adds stays for us to see.
+    let cluster = Cluster::start().await;
+    let api = &cluster.api;
+    for (name, policy, finalizer) in [
+        ("fg", PropagationPolicy::Foreground, FOREGROUND_FINALIZER),
+        ("orphan", PropagationPolicy::Orphan, ORPHAN_FINALIZER),
+    ] {
+        api.create(deployment(name)).await.unwrap();
+        let options = DeleteOptions {
+            propagation_policy: Some(policy),
+            ..DeleteOptions::default()
+        };
+        api.delete::<Deployment>(Some("default"), name, options)
+            .await
+            .unwrap();
+        let stored: Deployment = api.get(Some("default"), name).await.unwrap();
+        assert!(
+            stored.metadata.deletion_timestamp.is_some(),
+            "{policy:?}: {:?}",
+            stored.metadata
+        );
+        assert_eq!(stored.metadata.finalizers, vec![finalizer.to_string()]);
+    }
+    // Background (as without a policy) removes a Deployment at once.
+    api.create(deployment("bg")).await.unwrap();
+    let options = DeleteOptions {
+        propagation_policy: Some(PropagationPolicy::Background),
+        ..DeleteOptions::default()
+    };
+    api.delete::<Deployment>(Some("default"), "bg", options)
+        .await
+        .unwrap();
+    let error = api
+        .get::<Deployment>(Some("default"), "bg")
+        .await
+        .unwrap_err();
+    assert!(error.is_not_found(), "{error:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

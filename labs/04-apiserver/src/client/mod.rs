@@ -12,7 +12,8 @@ mod watch;
 use std::path::Path;
 
 use api::client::{
-    ApiClient, ApiError, ApiResource, ApiResult, DeleteOptions, ObjectList, WatchStream,
+    ApiClient, ApiError, ApiResource, ApiResult, DeleteOptions, ObjectList, PropagationPolicy,
+    WatchStream,
 };
 use api::{LabelSelector, SelectorOperator};
 use bytes::Bytes;
@@ -189,6 +190,47 @@ impl HttpApi {
             Err(error_from_status(status, &bytes, K::PLURAL, K::KIND, name))
         }
     }
+
+    /// The collection's current resourceVersion: a list of at most one item, for its metadata.
+    /// A watch without a version would first replay the current objects as ADDED events
+    /// (Kubernetes' semantics); the trait's empty version means "from now", so the client
+    /// watches from this version instead.
+    async fn current_version<K: ApiResource>(&self, namespace: Option<&str>) -> ApiResult<String> {
+        let mut path = collection_path::<K>(namespace);
+        path.push_str("?limit=1");
+        let body = self.call::<K>(Method::GET, &path, "", None).await?;
+        let list: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| ApiError::Internal {
+                message: format!("decoding the server's {} list: {e}", K::KIND),
+            })?;
+        match list["metadata"]["resourceVersion"].as_str() {
+            Some(version) if !version.is_empty() => Ok(version.to_string()),
+            _ => Err(ApiError::Internal {
+                message: format!(
+                    "the server's {} list has no metadata.resourceVersion to watch from",
+                    K::KIND
+                ),
+            }),
+        }
+    }
+}
+
+/// The body of a delete: a `DeleteOptions` object, as Kubernetes' clients send it, with
+/// `gracePeriodSeconds` and `propagationPolicy` when set.
+pub fn delete_body(options: &DeleteOptions) -> serde_json::Value {
+    let mut body = serde_json::json!({"kind": "DeleteOptions", "apiVersion": "v1"});
+    if let Some(grace) = options.grace_period_seconds {
+        body["gracePeriodSeconds"] = grace.into();
+    }
+    if let Some(policy) = options.propagation_policy {
+        let policy = match policy {
+            PropagationPolicy::Orphan => "Orphan",
+            PropagationPolicy::Background => "Background",
+            PropagationPolicy::Foreground => "Foreground",
+        };
+        body["propagationPolicy"] = policy.into();
+    }
+    body
 }
 
 // ANCHOR: client_impl
@@ -268,11 +310,7 @@ impl ApiClient for HttpApi {
         options: DeleteOptions,
     ) -> ApiResult<K> {
         let path = object_path::<K>(namespace.or(Some("default")), name);
-        let mut body = serde_json::json!({"kind": "DeleteOptions", "apiVersion": "v1"});
-        if let Some(grace) = options.grace_period_seconds {
-            body["gracePeriodSeconds"] = grace.into();
-        }
-        let body = Bytes::from(body.to_string());
+        let body = Bytes::from(delete_body(&options).to_string());
         let answer = self
             .call::<K>(Method::DELETE, &path, name, Some(body))
             .await?;
@@ -284,12 +322,14 @@ impl ApiClient for HttpApi {
         namespace: Option<&str>,
         resource_version: &str,
     ) -> ApiResult<WatchStream<K>> {
+        // Empty means "from now" (the trait's contract), not "the current state first".
+        let resource_version = match resource_version {
+            "" => self.current_version::<K>(namespace).await?,
+            version => version.to_string(),
+        };
         let mut path = collection_path::<K>(namespace);
-        path.push_str("?watch=true");
-        if !resource_version.is_empty() {
-            path.push_str("&resourceVersion=");
-            path.push_str(&encode_query_value(resource_version));
-        }
+        path.push_str("?watch=true&resourceVersion=");
+        path.push_str(&encode_query_value(&resource_version));
         watch::start::<K>(&self.connector, &path).await
     }
 }

@@ -106,9 +106,8 @@ impl Cluster {
             "addresses": [{"type": "InternalIP", "address": "127.0.0.1"},
                           {"type": "Hostname", "address": name}],
             "daemonEndpoints": {"kubeletEndpoint": {"Port": self.kubelet_port}},
-            // Every field: the Python client refuses a nodeInfo without kubeProxyVersion, and
-            // lab 00 leaves an empty one out.
-            "nodeInfo": {"kubeletVersion": "v1.32.0-skiff", "kubeProxyVersion": "v1.32.0-skiff",
+            // No kubeProxyVersion: lab 00 sends the empty one, which the Python client requires.
+            "nodeInfo": {"kubeletVersion": "v1.32.0-skiff",
                          "containerRuntimeVersion": "skiff://0.1.0",
                          "operatingSystem": "linux", "architecture": "amd64"},
             "capacity": {"cpu": "4", "memory": "8Gi", "pods": "110"},
