@@ -5,5 +5,20 @@
 //! and authorizes each request, validates objects, keeps them in [`storage`] with a resource
 //! version, and streams every change to watchers.
 
-pub mod storage;
+#![warn(missing_docs)]
+
+pub mod audit;
+pub mod auth;
+pub mod discovery;
+pub mod fieldselector;
+pub mod labelselector;
+pub mod patch;
 pub mod request;
+pub mod resources;
+pub mod rest;
+pub mod server;
+pub mod status;
+pub mod storage;
+pub mod table;
+
+pub use server::ApiServer;

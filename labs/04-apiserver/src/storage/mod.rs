@@ -15,6 +15,8 @@
 //! `skiff-store` server and a real etcd cluster over etcd's v3 JSON API. Each implements
 //! [`Storage`]; the server never knows which one it has.
 
+pub mod memory;
+
 use std::future::Future;
 use std::pin::Pin;
 
@@ -174,8 +176,12 @@ pub trait Storage: Send + Sync + 'static {
     fn create<'a>(&'a self, key: &'a str, value: Vec<u8>) -> StorageFuture<'a, Stored>;
 
     /// Replaces a key whose `mod_revision` must be `expected` (compare-and-swap).
-    fn update<'a>(&'a self, key: &'a str, value: Vec<u8>, expected: i64)
-    -> StorageFuture<'a, Stored>;
+    fn update<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        expected: i64,
+    ) -> StorageFuture<'a, Stored>;
 
     /// Deletes a key, if `expected` is given only when its `mod_revision` is that; returns
     /// the last value and the delete's revision.
