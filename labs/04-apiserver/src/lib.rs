@@ -9,8 +9,11 @@
 
 pub mod audit;
 pub mod auth;
+pub mod client;
 pub mod discovery;
 pub mod fieldselector;
+pub mod http;
+pub mod kubeconfig;
 pub mod labelselector;
 pub mod patch;
 pub mod request;
@@ -20,5 +23,6 @@ pub mod server;
 pub mod status;
 pub mod storage;
 pub mod table;
+pub mod tls;
 
 pub use server::ApiServer;

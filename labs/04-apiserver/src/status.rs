@@ -227,6 +227,10 @@ impl StatusError {
             ApiError::Gone { message } => StatusError::expired(message.clone()),
             ApiError::BadRequest { message } => StatusError::bad_request(message.clone()),
             ApiError::Internal { message } => StatusError::internal(message.clone()),
+            ApiError::Unauthorized { message } => {
+                StatusError::new(401, "Unauthorized", message.clone())
+            }
+            ApiError::Forbidden { message } => StatusError::new(403, "Forbidden", message.clone()),
         }
     }
 

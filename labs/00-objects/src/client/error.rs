@@ -49,6 +49,16 @@ pub enum ApiError {
         /// What is wrong with the request.
         message: String,
     },
+    /// 401: the request carried no valid credentials (HTTP client only).
+    Unauthorized {
+        /// The server's message.
+        message: String,
+    },
+    /// 403: the user may not do this (HTTP client only; the server's RBAC said no).
+    Forbidden {
+        /// The server's message, e.g. `pods "web" is forbidden: User "bob" cannot ...`.
+        message: String,
+    },
     /// 500: the server failed (e.g. a stored object that no longer decodes).
     Internal {
         /// What failed.
@@ -66,6 +76,8 @@ impl ApiError {
             ApiError::Invalid { .. } => 422,
             ApiError::Gone { .. } => 410,
             ApiError::BadRequest { .. } => 400,
+            ApiError::Unauthorized { .. } => 401,
+            ApiError::Forbidden { .. } => 403,
             ApiError::Internal { .. } => 500,
         }
     }
@@ -79,6 +91,8 @@ impl ApiError {
             ApiError::Invalid { .. } => "Invalid",
             ApiError::Gone { .. } => "Expired",
             ApiError::BadRequest { .. } => "BadRequest",
+            ApiError::Unauthorized { .. } => "Unauthorized",
+            ApiError::Forbidden { .. } => "Forbidden",
             ApiError::Internal { .. } => "InternalError",
         }
     }
@@ -115,6 +129,8 @@ impl fmt::Display for ApiError {
             }
             ApiError::Gone { message }
             | ApiError::BadRequest { message }
+            | ApiError::Unauthorized { message }
+            | ApiError::Forbidden { message }
             | ApiError::Internal { message } => f.write_str(message),
         }
     }
