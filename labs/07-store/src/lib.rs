@@ -11,7 +11,8 @@
 //! - [`DurableStore`]: the same store behind a write-ahead log ([`wal`]) with group commit and
 //!   crash recovery, and periodic snapshots ([`snapshot`]).
 //! - [`backup`]: a data directory to one snapshot file and back (the `skiff-store` CLI).
-//! - [`gateway`]: a subset of etcd's v3 JSON gateway over HTTP (`skiff-store serve`).
+//! - [`gateway`]: a subset of etcd's v3 JSON gateway over HTTP (`skiff-store serve`), with
+//!   its watch, keepalive and snapshot streams.
 
 pub mod backup;
 pub mod compact;

@@ -2,14 +2,15 @@
 //!
 //! Needs the `etcd` binary (Debian: `apt-get install etcd-server`). Without it the test says
 //! so and passes, unless `SKIFF_REQUIRE_ETCD=1`, as in CI, where a missing etcd is a failure.
-//! Run with `--nocapture` to see the table.
+//! Run with `--nocapture` to see the tables. The streaming calls (watch, keepalive,
+//! snapshot) have a second test, [`the_streams_answer_like_etcd`].
 
 mod common;
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 
-use common::{b64, post, serve_store};
+use common::{Stream, b64, post, post_stream, serve_store};
 use serde_json::{Value, json};
 
 /// One call, and what of the answer is compared.
@@ -329,5 +330,246 @@ fn the_gateway_answers_like_etcd() {
     assert!(
         differences.is_empty(),
         "skiff differs from etcd on: {differences:?}\n{table}"
+    );
+}
+
+/// Starts etcd, or says why not (and fails if `SKIFF_REQUIRE_ETCD` is set).
+fn etcd_or_skip(dir: &std::path::Path) -> Option<(Etcd, String)> {
+    let started = start_etcd(dir);
+    if started.is_none() {
+        assert!(
+            std::env::var("SKIFF_REQUIRE_ETCD").is_err(),
+            "SKIFF_REQUIRE_ETCD is set but the etcd binary was not found"
+        );
+        println!("skipped: no etcd binary on PATH (apt-get install etcd-server)");
+    }
+    started
+}
+
+/// A message with its server-identity header fields dropped.
+fn normalized(mut message: Value) -> Value {
+    normalize(&mut message, Compared::Everything);
+    message
+}
+
+/// Reads messages until `count` events have arrived; returns them in order. Servers may
+/// split or batch the events of several revisions differently, so events are compared, not
+/// messages.
+fn events(stream: &mut Stream, count: usize) -> Value {
+    let mut events = Vec::new();
+    while events.len() < count {
+        let message = stream.next().expect("the stream ended before its events");
+        let result = &message["result"];
+        assert!(
+            result.get("canceled").is_none(),
+            "unexpected cancel {message}"
+        );
+        events.extend(result["events"].as_array().cloned().unwrap_or_default());
+    }
+    normalized(Value::Array(events))
+}
+
+fn watch(address: &str, create: Value) -> Stream {
+    post_stream(
+        address,
+        "/v3/watch",
+        &json!({ "create_request": create }).to_string(),
+    )
+}
+
+/// Polls `lease/timetolive` until the lease is gone; etcd and skiff both expire leases on
+/// their own clock, so this is a wait with a generous safety deadline, not a timing claim.
+fn wait_until_expired(address: &str, id: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (_, answer) = post(address, "/v3/lease/timetolive", &json!({ "ID": id }));
+        if answer["TTL"] == json!("-1") {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "lease {id} on {address} did not expire within 30 s: {answer}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Checks a snapshot stream's shape (chunks counting down `remaining_bytes`, a final
+/// SHA-256 that matches) and returns the data without the checksum.
+fn well_formed_snapshot(messages: &[Value]) -> Vec<u8> {
+    use base64::Engine;
+    let blob_len = |message: &Value| {
+        base64::engine::general_purpose::STANDARD
+            .decode(message["result"]["blob"].as_str().expect("a blob"))
+            .unwrap()
+            .len()
+    };
+    let (checksum, chunks) = messages.split_last().expect("at least the checksum");
+    assert_eq!(blob_len(checksum), 32, "the last blob is a SHA-256");
+    let mut remaining: usize = chunks.iter().map(blob_len).sum();
+    for chunk in chunks {
+        remaining -= blob_len(chunk);
+        let field = chunk["result"].get("remaining_bytes");
+        let expected = (remaining > 0).then(|| json!(remaining.to_string()));
+        assert_eq!(field, expected.as_ref(), "remaining_bytes of {chunk}");
+    }
+    store::gateway::stream::join_snapshot(messages).expect("the checksum matches")
+}
+
+/// The same streaming calls against one server; returns what each step saw.
+fn stream_steps(address: &str) -> Vec<(&'static str, Value)> {
+    let mut seen = Vec::new();
+    let put = |key: &str, value: &str| {
+        post(
+            address,
+            "/v3/kv/put",
+            &json!({"key": b64(key), "value": b64(value)}),
+        )
+    };
+    put("a", "1");
+    put("a", "2");
+    put("b", "1");
+    post(address, "/v3/kv/deleterange", &json!({"key": b64("a")}));
+
+    let mut past = watch(
+        address,
+        json!({"key": b64("a"), "start_revision": "2", "prev_kv": true}),
+    );
+    seen.push((
+        "watch a from revision 2: created",
+        normalized(past.next().unwrap()),
+    ));
+    seen.push((
+        "watch a from revision 2: put, put, delete",
+        events(&mut past, 3),
+    ));
+
+    let mut live = watch(address, json!({"key": b64("c"), "range_end": b64("d")}));
+    seen.push(("watch prefix c: created", normalized(live.next().unwrap())));
+    put("c1", "x");
+    put("b", "2");
+    put("c2", "y");
+    post(address, "/v3/kv/deleterange", &json!({"key": b64("c1")}));
+    seen.push((
+        "watch prefix c: new writes, b left out",
+        events(&mut live, 3),
+    ));
+
+    let mut future = watch(address, json!({"key": b64("a"), "start_revision": "99"}));
+    seen.push((
+        "watch from a future revision: created",
+        normalized(future.next().unwrap()),
+    ));
+
+    post(address, "/v3/kv/compaction", &json!({"revision": "4"}));
+    let mut compacted = watch(address, json!({"key": b64("a"), "start_revision": "2"}));
+    seen.push((
+        "watch below the compaction: created",
+        normalized(compacted.next().unwrap()),
+    ));
+    seen.push((
+        "watch below the compaction: canceled",
+        normalized(compacted.next().unwrap()),
+    ));
+    let mut at_compaction = watch(address, json!({"key": b64("a"), "start_revision": "4"}));
+    at_compaction.next().unwrap();
+    seen.push((
+        "watch at the compaction revision",
+        events(&mut at_compaction, 1),
+    ));
+
+    post(
+        address,
+        "/v3/lease/grant",
+        &json!({"ID": "1000", "TTL": "60"}),
+    );
+    let body = format!("{}{}", json!({"ID": "1000"}), json!({"ID": "1001"}));
+    let answers = post_stream(address, "/v3/lease/keepalive", &body).rest();
+    seen.push((
+        "keepalive a live lease, then a missing one",
+        normalized(Value::Array(answers)),
+    ));
+
+    post(
+        address,
+        "/v3/lease/grant",
+        &json!({"ID": "2000", "TTL": "2"}),
+    );
+    wait_until_expired(address, "2000");
+    let answers = post_stream(address, "/v3/lease/keepalive", r#"{"ID": "2000"}"#).rest();
+    seen.push((
+        "keepalive an expired lease",
+        normalized(Value::Array(answers)),
+    ));
+
+    let snapshot = post_stream(address, "/v3/maintenance/snapshot", "{}").rest();
+    let data = well_formed_snapshot(&snapshot);
+    seen.push((
+        "snapshot stream is well-formed",
+        json!({"data": !data.is_empty()}),
+    ));
+    seen
+}
+
+#[test]
+fn the_streams_answer_like_etcd() {
+    let work = tempfile::tempdir().unwrap();
+    let Some((_etcd, etcd)) = etcd_or_skip(&work.path().join("etcd")) else {
+        return;
+    };
+    let skiff = serve_store(&work.path().join("skiff"));
+    let etcd_seen = stream_steps(&etcd);
+    let skiff_seen = stream_steps(&skiff);
+    let mut table =
+        String::from("| # | stream | etcd 3.4 | skiff | same |\n|---:|---|---|---|:---:|\n");
+    let mut differences = Vec::new();
+    for (index, ((what, etcd_value), (_, skiff_value))) in
+        etcd_seen.iter().zip(&skiff_seen).enumerate()
+    {
+        let same = etcd_value == skiff_value;
+        table += &format!(
+            "| {} | {what} | `{etcd_value}` | `{skiff_value}` | {} |\n",
+            index + 1,
+            if same { "yes" } else { "**no**" }
+        );
+        if !same {
+            differences.push(*what);
+        }
+    }
+    println!("{table}");
+    assert!(
+        differences.is_empty(),
+        "skiff differs from etcd on: {differences:?}\n{table}"
+    );
+}
+
+#[test]
+fn a_snapshot_streamed_by_skiff_restores_with_the_cli() {
+    let work = tempfile::tempdir().unwrap();
+    let skiff = serve_store(&work.path().join("skiff"));
+    for n in 0..100 {
+        post(
+            &skiff,
+            "/v3/kv/put",
+            &json!({"key": b64(&format!("k{n:03}")), "value": b64(&"v".repeat(1000))}),
+        );
+    }
+    let messages = post_stream(&skiff, "/v3/maintenance/snapshot", "{}").rest();
+    assert!(messages.len() > 2, "100 kB of values take several chunks");
+    let file = work.path().join("snapshot");
+    std::fs::write(&file, well_formed_snapshot(&messages)).unwrap();
+    let restored = work.path().join("restored");
+    let output = Command::new(env!("CARGO_BIN_EXE_skiff-store"))
+        .args(["snapshot", "restore"])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(&restored)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        stdout.trim(),
+        "restored revision 101, 100 keys, 0 leases, compacted at 0"
     );
 }

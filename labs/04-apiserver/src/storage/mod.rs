@@ -15,6 +15,8 @@
 //! `skiff-store` server and a real etcd cluster over etcd's v3 JSON API. Each implements
 //! [`Storage`]; the server never knows which one it has.
 
+pub mod embedded;
+pub mod etcd;
 pub mod memory;
 
 use std::future::Future;

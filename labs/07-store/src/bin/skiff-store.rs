@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! skiff-store snapshot save FILE --data-dir DIR      write DIR's state to FILE
+//! skiff-store snapshot save FILE --endpoint ADDR     download a running server's state
+//!                                                    (skiff-store or etcd, host:port)
 //! skiff-store snapshot restore FILE --data-dir DIR   create DIR from FILE
 //! skiff-store snapshot status FILE                   check FILE and describe it
 //! skiff-store serve --data-dir DIR [--listen ADDR]   serve etcd's JSON gateway (default
@@ -18,6 +20,7 @@ use store::snapshot::Snapshot;
 
 const USAGE: &str = "usage:
   skiff-store snapshot save FILE --data-dir DIR
+  skiff-store snapshot save FILE --endpoint HOST:PORT
   skiff-store snapshot restore FILE --data-dir DIR
   skiff-store snapshot status FILE
   skiff-store serve --data-dir DIR [--listen ADDR]";
@@ -28,6 +31,7 @@ const DEFAULT_LISTEN: &str = "127.0.0.1:2379";
 /// A parsed command line.
 enum Action {
     Save { file: PathBuf, data_dir: PathBuf },
+    Fetch { file: PathBuf, endpoint: String },
     Restore { file: PathBuf, data_dir: PathBuf },
     Status { file: PathBuf },
     Serve { data_dir: PathBuf, listen: String },
@@ -58,6 +62,11 @@ fn main() -> ExitCode {
 fn parse(args: &[String]) -> Result<Action, String> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
+        ["snapshot", "save", file, "--endpoint", endpoint]
+        | ["snapshot", "save", "--endpoint", endpoint, file] => Ok(Action::Fetch {
+            file: file.into(),
+            endpoint: endpoint.to_string(),
+        }),
         ["snapshot", "save", rest @ ..] => {
             let (file, data_dir) = file_and_data_dir(rest)?;
             Ok(Action::Save { file, data_dir })
@@ -121,6 +130,13 @@ fn run(action: Action) -> store::Result<String> {
     match action {
         Action::Save { file, data_dir } => {
             let snapshot = backup::save(&data_dir, &file)?;
+            Ok(format!("saved {}", describe(&snapshot)))
+        }
+        Action::Fetch { file, endpoint } => {
+            // The bytes must be a whole snapshot before they may replace `file`.
+            let bytes = store::gateway::stream::fetch_snapshot(&endpoint)?;
+            let snapshot = Snapshot::decode(&bytes, &endpoint)?;
+            snapshot.write_atomically(&file)?;
             Ok(format!("saved {}", describe(&snapshot)))
         }
         Action::Restore { file, data_dir } => {

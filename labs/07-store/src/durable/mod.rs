@@ -239,14 +239,23 @@ impl DurableStore {
 
     /// Writes a consistent snapshot of the store to `path` while writes go on.
     pub fn save_snapshot(&self, path: &Path) -> Result<Revision> {
+        let snapshot = self.snapshot()?;
+        snapshot.write_atomically(path)?;
+        Ok(snapshot.revision)
+    }
+
+    // ANCHOR: snapshot
+    /// A consistent snapshot of the store, taken while writes go on: captured under the lock
+    /// at one revision, returned once everything it holds is durable.
+    pub fn snapshot(&self) -> Result<Snapshot> {
         let state = self.lock();
         state.check_healthy()?;
         let snapshot = Snapshot::capture(&state.store, state.applied_seq);
         let seen = state.applied_seq;
         self.wait_durable(state, seen)?;
-        snapshot.write_atomically(path)?;
-        Ok(snapshot.revision)
+        Ok(snapshot)
     }
+    // ANCHOR_END: snapshot
 
     /// Stops the committer after it has made every pending write durable.
     pub fn close(mut self) -> Result<()> {

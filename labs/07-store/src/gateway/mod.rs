@@ -2,12 +2,14 @@
 //! server of lab 04) can talk to the store over HTTP.
 //!
 //! Every call is `POST /v3/<service>/<method>` with a JSON body; see [`decode`] and [`encode`]
-//! for the mapping. Errors come back as etcd's do: `{"error", "code", "message"}` with the gRPC
+//! for the mapping. Watch, lease keepalive and snapshot are streams ([`stream`]): one chunked
+//! response holding one JSON message per chunk. Errors come back as etcd's do: `{"error", "code", "message"}` with the gRPC
 //! code and the matching HTTP status.
 
 pub mod decode;
 pub mod encode;
 pub mod http;
+pub mod stream;
 
 use serde_json::{Value, json};
 

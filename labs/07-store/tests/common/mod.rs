@@ -73,3 +73,81 @@ pub fn b64(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)
 }
+
+/// A streamed answer being read message by message: the chunked body of a watch, keepalive
+/// or snapshot call, one JSON object per line.
+pub struct Stream {
+    /// The HTTP status.
+    pub status: u16,
+    reader: std::io::BufReader<TcpStream>,
+    queued: std::collections::VecDeque<Value>,
+    ended: bool,
+}
+
+/// `POST path` with a body that may hold several JSON messages; returns the open stream.
+pub fn post_stream(address: &str, path: &str, body: &str) -> Stream {
+    use std::io::BufRead;
+    let mut stream = TcpStream::connect(address).unwrap();
+    // A safety net, not a timing assertion: a missing message fails the test instead of
+    // hanging it.
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut reader = std::io::BufReader::new(stream);
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).unwrap();
+    let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut chunked = false;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).unwrap();
+        if header.trim().is_empty() {
+            break;
+        }
+        chunked |= header
+            .to_ascii_lowercase()
+            .starts_with("transfer-encoding: chunked");
+    }
+    assert!(chunked, "a stream is sent chunked ({status_line:?})");
+    Stream {
+        status,
+        reader,
+        queued: Default::default(),
+        ended: false,
+    }
+}
+
+impl Stream {
+    /// The next message; `None` once the stream has ended.
+    pub fn next(&mut self) -> Option<Value> {
+        use std::io::BufRead;
+        while self.queued.is_empty() && !self.ended {
+            let mut size = String::new();
+            self.reader.read_line(&mut size).unwrap();
+            let size = usize::from_str_radix(size.trim(), 16)
+                .unwrap_or_else(|_| panic!("a chunk size, got {size:?}"));
+            let mut chunk = vec![0; size + 2];
+            self.reader.read_exact(&mut chunk).unwrap();
+            assert!(chunk.ends_with(b"\r\n"), "a chunk ends with CRLF");
+            if size == 0 {
+                self.ended = true;
+            }
+            let text = String::from_utf8(chunk[..size].to_vec()).unwrap();
+            for line in text.lines().filter(|line| !line.trim().is_empty()) {
+                self.queued.push_back(serde_json::from_str(line).unwrap());
+            }
+        }
+        self.queued.pop_front()
+    }
+
+    /// Every message until the stream ends.
+    pub fn rest(&mut self) -> Vec<Value> {
+        std::iter::from_fn(|| self.next()).collect()
+    }
+}
