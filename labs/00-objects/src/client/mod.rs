@@ -13,6 +13,8 @@ mod watch;
 
 use std::future::Future;
 
+use serde::{Deserialize, Serialize};
+
 pub use error::ApiError;
 pub use memory::{ApiClock, DEFAULT_HISTORY, InMemoryApi};
 pub use resource::ApiResource;
@@ -23,12 +25,50 @@ use crate::selector::LabelSelector;
 /// Shorthand for the result of an API call.
 pub type ApiResult<T> = Result<T, ApiError>;
 
+// ANCHOR: delete_options
 /// How to delete: like Kubernetes' `DeleteOptions`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct DeleteOptions {
     /// Seconds the object gets to shut down. For kinds with graceful deletion (Pods), `None`
     /// or a positive value only marks the object (`deletionTimestamp`); `Some(0)` removes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub grace_period_seconds: Option<i64>,
+    /// What happens to the object's dependents (the objects whose `ownerReferences` name it).
+    /// `None` is `Background`, as for most kinds in Kubernetes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub propagation_policy: Option<PropagationPolicy>,
+}
+
+/// What the garbage collector does with the dependents of a deleted owner. The API server only
+/// records the choice (as a finalizer on the owner); the garbage collector carries it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PropagationPolicy {
+    /// Keep the dependents: remove their owner reference, then delete the owner
+    /// (finalizer `orphan`).
+    Orphan,
+    /// Delete the owner now; the garbage collector deletes the dependents afterwards.
+    Background,
+    /// Mark the owner, delete the dependents that block it first, then delete the owner
+    /// (finalizer `foregroundDeletion`).
+    Foreground,
+}
+// ANCHOR_END: delete_options
+
+/// The finalizer that makes a deleted owner wait for its blocking dependents.
+pub const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
+/// The finalizer that makes a deleted owner wait until its dependents are orphaned.
+pub const ORPHAN_FINALIZER: &str = "orphan";
+
+impl PropagationPolicy {
+    /// The finalizer the API server puts on an owner deleted with this policy, if any.
+    pub fn finalizer(self) -> Option<&'static str> {
+        match self {
+            PropagationPolicy::Orphan => Some(ORPHAN_FINALIZER),
+            PropagationPolicy::Background => None,
+            PropagationPolicy::Foreground => Some(FOREGROUND_FINALIZER),
+        }
+    }
 }
 
 impl DeleteOptions {
@@ -36,6 +76,15 @@ impl DeleteOptions {
     pub fn now() -> Self {
         DeleteOptions {
             grace_period_seconds: Some(0),
+            ..DeleteOptions::default()
+        }
+    }
+
+    /// Delete with a propagation policy for the dependents.
+    pub fn propagate(policy: PropagationPolicy) -> Self {
+        DeleteOptions {
+            propagation_policy: Some(policy),
+            ..DeleteOptions::default()
         }
     }
 }
@@ -76,7 +125,10 @@ pub trait ApiClient: Send + Sync {
     fn update_status<K: ApiResource>(&self, object: K)
     -> impl Future<Output = ApiResult<K>> + Send;
 
-    /// Deletes an object and returns its last state (marked, for graceful deletion).
+    /// Deletes an object and returns its last state. An object with finalizers (or one that
+    /// `options.propagation_policy` gives one: `Foreground`, `Orphan`) and a Pod on a node
+    /// are only marked (`deletionTimestamp`); the mark is final, and the object goes once an
+    /// update clears its last finalizer (and, for a Pod, its grace period is cut to zero).
     fn delete<K: ApiResource>(
         &self,
         namespace: Option<&str>,

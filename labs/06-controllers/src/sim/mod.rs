@@ -19,6 +19,7 @@ use scheduler::{Profile, Scheduler};
 pub use timeline::Timeline;
 
 use crate::deployment::DeploymentController;
+use crate::nodelifecycle::{NodeLifecycleConfig, NodeLifecycleController};
 use crate::replicaset::ReplicaSetController;
 use crate::runtime::Runner;
 
@@ -59,6 +60,10 @@ pub struct Cluster {
     deployments: Runner<InMemoryApi, DeploymentController>,
     replica_sets: Runner<InMemoryApi, ReplicaSetController>,
     timeline: Timeline,
+    /// The node lifecycle controller, when the test asks for it.
+    node_lifecycle: Option<Runner<InMemoryApi, NodeLifecycleController>>,
+    /// Kubelets that have been stopped (their node went silent).
+    stopped: Vec<String>,
 }
 // ANCHOR_END: cluster
 
@@ -108,10 +113,26 @@ impl Cluster {
             deployments: Runner::new(api.clone(), DeploymentController::new(epoch)),
             replica_sets: Runner::new(api.clone(), ReplicaSetController::new(seed, epoch)),
             timeline: Timeline::new(),
+            node_lifecycle: None,
+            stopped: Vec::new(),
             kubelets,
             clock,
             api,
         }
+    }
+
+    /// Adds the node lifecycle controller, with `config`.
+    pub fn with_node_lifecycle(mut self, config: NodeLifecycleConfig) -> Self {
+        let epoch = Time(FAKE_EPOCH_SECS as i64);
+        let controller = NodeLifecycleController::new(config, epoch);
+        self.node_lifecycle = Some(Runner::new(self.api.clone(), controller));
+        self
+    }
+
+    /// Stops the kubelet of `node` for good, as if its machine had lost power: it no longer
+    /// heartbeats, reports or runs anything.
+    pub fn stop_kubelet(&mut self, node: &str) {
+        self.stopped.push(node.to_string());
     }
 
     /// The API, to create and change objects as a user would.
@@ -148,6 +169,10 @@ impl Cluster {
     pub async fn step(&mut self, check: Check<'_>) -> Result<(), String> {
         let now = self.now();
         let fail = |e: api::client::ApiError| e.to_string();
+        if let Some(node_lifecycle) = &mut self.node_lifecycle {
+            node_lifecycle.run_until_quiet(now).await.map_err(fail)?;
+            self.check("node-lifecycle-controller", check).await?;
+        }
         self.deployments.run_until_quiet(now).await.map_err(fail)?;
         self.check("deployment-controller", check).await?;
         self.replica_sets.run_until_quiet(now).await.map_err(fail)?;
@@ -155,8 +180,11 @@ impl Cluster {
         self.scheduler.run_until_quiet(now).await.map_err(fail)?;
         self.check("scheduler", check).await?;
         for i in 0..self.kubelets.len() {
-            self.kubelets[i].1.sync_once().await;
             let name = self.kubelets[i].0.clone();
+            if self.stopped.contains(&name) {
+                continue;
+            }
+            self.kubelets[i].1.sync_once().await;
             self.check(&name, check).await?;
         }
         self.clock.advance(TICK);

@@ -171,7 +171,12 @@ fn pod_line(delta: &Delta<Pod>) -> Vec<String> {
 
 fn event_line(event: &Event) -> Option<String> {
     let component = event.reporting_component.as_deref()?;
-    if component != crate::deployment::NAME && component != crate::replicaset::NAME {
+    let shown = [
+        crate::deployment::NAME,
+        crate::replicaset::NAME,
+        crate::nodelifecycle::NAME,
+    ];
+    if !shown.contains(&component) {
         return None;
     }
     Some(format!(

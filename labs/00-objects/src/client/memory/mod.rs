@@ -138,11 +138,18 @@ impl InMemoryApi {
             });
         }
         merge(&mut object, &stored);
+        if let Some(error) = new_finalizers_on_deleted(object.metadata(), stored.metadata()) {
+            return Err(invalid(&object, vec![error]));
+        }
         keep_server_fields(object.metadata_mut(), stored.metadata());
         validate(&object)?;
         if spec_of(&object)? != spec_of(&stored)? {
             let generation = stored.metadata().generation.unwrap_or(0) + 1;
             object.metadata_mut().generation = Some(generation);
+        }
+        if deletion_finished(object.metadata()) {
+            // The update removed the last finalizer of a deleted object: now it really goes.
+            return remove(&mut store, key, object);
         }
         store.revision += 1;
         object.metadata_mut().resource_version = Some(store.revision.to_string());
@@ -151,7 +158,11 @@ impl InMemoryApi {
     }
     // ANCHOR_END: replace
 
-    /// The body of `delete`: graceful kinds are marked first, everything else goes at once.
+    // ANCHOR: delete_now
+    /// The body of `delete`. An object goes at once unless something must happen first: a
+    /// finalizer to be removed (one may come from the propagation policy), or a Pod's grace
+    /// period. Then it is only marked with `deletionTimestamp`, once; a later delete can only
+    /// cut the grace period to zero.
     fn delete_now<K: ApiResource>(
         &self,
         namespace: Option<&str>,
@@ -161,26 +172,73 @@ impl InMemoryApi {
         let mut store = self.lock();
         let key = key_for::<K>(namespace, name);
         let mut object: K = read(&store, &key)?;
-        if let Some(grace) = graceful_period(&object, options)? {
-            if object.metadata().deletion_timestamp.is_some() {
-                return Ok(object);
+        let grace = graceful_period(&object, options)?;
+        let meta = object.metadata_mut();
+        let marked = meta.deletion_timestamp.is_some();
+        if !marked
+            && let Some(finalizer) = options.propagation_policy.and_then(|p| p.finalizer())
+            && !meta.finalizers.iter().any(|f| f == finalizer)
+        {
+            meta.finalizers.push(finalizer.to_string());
+        }
+        if grace.is_none() && meta.finalizers.is_empty() {
+            return remove(&mut store, key, object);
+        }
+        if marked {
+            // Already marked: only a delete without grace changes anything.
+            if grace.is_none() && meta.deletion_grace_period_seconds != Some(0) {
+                meta.deletion_grace_period_seconds = Some(0);
+                store.revision += 1;
+                meta.resource_version = Some(store.revision.to_string());
+                write(&mut store, key, WatchEventType::Modified, &object)?;
             }
-            store.revision += 1;
-            let now = (self.clock)();
-            let meta = object.metadata_mut();
-            meta.deletion_timestamp = Some(Time(now.0 + grace));
-            meta.deletion_grace_period_seconds = Some(grace);
-            meta.resource_version = Some(store.revision.to_string());
-            write(&mut store, key, WatchEventType::Modified, &object)?;
             return Ok(object);
         }
-        store.objects.remove(&key);
+        let grace = grace.unwrap_or(0);
         store.revision += 1;
-        object.metadata_mut().resource_version = Some(store.revision.to_string());
-        let value = to_value(&object)?;
-        store.record(key, WatchEventType::Deleted, value);
+        let now = (self.clock)();
+        meta.deletion_timestamp = Some(Time(now.0 + grace));
+        meta.deletion_grace_period_seconds = Some(grace);
+        meta.resource_version = Some(store.revision.to_string());
+        write(&mut store, key, WatchEventType::Modified, &object)?;
         Ok(object)
     }
+    // ANCHOR_END: delete_now
+}
+
+/// Removes an object from the store at a new revision and tells the watchers.
+fn remove<K: ApiResource>(store: &mut Store, key: ObjectKey, mut object: K) -> ApiResult<K> {
+    store.objects.remove(&key);
+    store.revision += 1;
+    object.metadata_mut().resource_version = Some(store.revision.to_string());
+    let value = to_value(&object)?;
+    store.record(key, WatchEventType::Deleted, value);
+    Ok(object)
+}
+
+/// An object being deleted may lose finalizers but not gain any: otherwise whoever removes
+/// the last one could never be sure the object is about to go.
+fn new_finalizers_on_deleted(meta: &ObjectMeta, stored: &ObjectMeta) -> Option<FieldError> {
+    stored.deletion_timestamp?;
+    let new: Vec<&String> = meta
+        .finalizers
+        .iter()
+        .filter(|f| !stored.finalizers.contains(f))
+        .collect();
+    (!new.is_empty()).then(|| {
+        let path = FieldPath::root("metadata").child("finalizers");
+        let detail = format!(
+            "no new finalizers can be added if the object is being deleted, found new finalizers {new:?}"
+        );
+        FieldError::forbidden(&path, &detail)
+    })
+}
+
+/// Whether a marked object has nothing left to wait for: no finalizer and no grace period.
+fn deletion_finished(meta: &ObjectMeta) -> bool {
+    meta.deletion_timestamp.is_some()
+        && meta.finalizers.is_empty()
+        && meta.deletion_grace_period_seconds.unwrap_or(0) == 0
 }
 
 impl ApiClient for InMemoryApi {
