@@ -36,6 +36,11 @@ impl Progress {
         }
     }
 
+    /// Colour on or off regardless of the terminal (for tests and `--no-color`-style callers).
+    pub fn with_colour(colour: bool) -> Self {
+        Progress { colour }
+    }
+
     /// The line for `name` entering `state`, with an optional detail.
     pub fn line(&self, name: &str, state: State, detail: &str) -> String {
         let (mark, word, code) = match state {
