@@ -98,3 +98,42 @@ fn progress_lines_are_plain_without_colour_and_coloured_with_it() {
         "  \x1b[31m!! crashed \x1b[0m apiserver             exit code 1"
     );
 }
+
+#[test]
+fn every_command_has_help() {
+    for command in [
+        vec!["--help"],
+        vec!["up", "--help"],
+        vec!["apiserver", "--help"],
+        vec!["scheduler", "--help"],
+        vec!["controller-manager", "--help"],
+        vec!["kubelet", "--help"],
+        vec!["proxy", "--help"],
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_skiff"))
+            .args(&command)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{command:?}");
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert!(text.contains("Usage: skiff"), "{command:?}: {text}");
+    }
+}
+
+#[test]
+fn an_unknown_command_or_flag_exits_2_with_the_reason() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_skiff"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let output = run(&["launch"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("\"launch\" is not a command"));
+    let output = run(&["up", "--nodes", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--nodes: 0 is not between 1 and 254")
+    );
+}

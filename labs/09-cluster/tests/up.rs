@@ -215,6 +215,28 @@ fn container_pid(dir: &Path, ip: &str) -> Option<i32> {
     None
 }
 
+/// The pids of the `skiff scheduler` processes of the cluster in `dir`.
+fn scheduler_pids(dir: &Path) -> Vec<i32> {
+    let needle = format!("scheduler --kubeconfig {}", dir.display());
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline"))
+            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+            .unwrap_or_default();
+        if cmdline.contains(&needle) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
 fn kubectl(kubeconfig: &Path, args: &[&str]) -> Option<String> {
     let output = Command::new("kubectl")
         .arg("--kubeconfig")
@@ -286,6 +308,22 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
     })
     .await;
     assert!(healed.iter().all(|p| name(p) != deleted));
+
+    // A crashed component is restarted by the supervisor, and the crash is reported.
+    let scheduler = scheduler_pids(&data_dir);
+    assert_eq!(scheduler.len(), 1, "one scheduler process: {scheduler:?}");
+    // SAFETY: a plain system call with integer arguments.
+    assert_eq!(unsafe { libc::kill(scheduler[0], libc::SIGKILL) }, 0);
+    eventually("the scheduler restarted", || async {
+        let now = scheduler_pids(&data_dir);
+        (now.len() == 1 && now != scheduler).then_some(())
+    })
+    .await;
+    let output = cluster.output();
+    assert!(
+        output.contains("!! crashed  scheduler             killed by signal 9; restarting in 1s"),
+        "{output}"
+    );
 
     // Real kubectl sees the same cluster, when it is installed.
     let kubeconfig = data_dir.join("kubeconfigs/admin.kubeconfig");
