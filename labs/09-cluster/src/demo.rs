@@ -14,41 +14,8 @@ use api::{Deployment, LabelSelector, Object, Pod, PodPhase, ReplicaSet, Service}
 use crate::progress::Progress;
 
 /// The sample app: a Deployment of 3 echo servers (lab 01's built-in `skiff/echo` image)
-/// and a Service in front of them.
-pub const MANIFESTS: &str = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: echo
-  namespace: default
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-      app: echo
-  template:
-    metadata:
-      labels:
-        app: echo
-    spec:
-      containers:
-      - name: echo
-        image: skiff/echo
-        ports:
-        - containerPort: 8080
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: echo
-  namespace: default
-spec:
-  selector:
-    app: echo
-  ports:
-  - port: 8080
-    targetPort: 8080
-";
+/// and a Service in front of them; `examples/echo.yaml`, which also works with `kubectl apply`.
+pub const MANIFESTS: &str = include_str!("../examples/echo.yaml");
 
 /// The demo's Deployment and Service, parsed from [`MANIFESTS`].
 pub fn sample_app() -> Result<(Deployment, Service), String> {

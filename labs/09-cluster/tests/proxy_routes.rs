@@ -126,3 +126,29 @@ fn an_endpoints_object_wins_over_the_pods() {
         ]
     );
 }
+
+#[test]
+fn the_demo_app_is_three_echo_servers_behind_a_service() {
+    let (deployment, service) = skiff::demo::sample_app().unwrap();
+    assert_eq!(deployment.spec.replicas, Some(3));
+    assert_eq!(
+        deployment.spec.template.spec.containers[0].image,
+        "skiff/echo"
+    );
+    // The proxy of the first node serves it on 127.2.0.1:8080, to the pods' port 8080.
+    let pods = [pod(
+        "echo-1",
+        "default",
+        "echo",
+        "127.1.1.1",
+        "n1",
+        "Running",
+        true,
+    )];
+    let routes = desired_routes("127.2.0.1".parse().unwrap(), &[service], &[], &pods);
+    assert_eq!(routes[0].listen, "127.2.0.1:8080".parse().unwrap());
+    assert_eq!(
+        routes[0].endpoints[0].addr,
+        "127.1.1.1:8080".parse().unwrap()
+    );
+}
