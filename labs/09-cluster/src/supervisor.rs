@@ -91,6 +91,7 @@ impl Supervised {
     }
 }
 
+// ANCHOR: supervise
 async fn supervise(
     spec: ProcessSpec,
     policy: RestartPolicy,
@@ -142,6 +143,8 @@ async fn supervise(
         }
     }
 }
+
+// ANCHOR_END: supervise
 
 // ANCHOR: spawn
 fn spawn(spec: &ProcessSpec) -> std::io::Result<tokio::process::Child> {

@@ -193,6 +193,7 @@ pub async fn run(args: UpArgs) -> Result<(), String> {
     shutdown(running, &progress).await
 }
 
+// ANCHOR: prepare
 /// Creates the directories, forgets the previous run's markers, and makes sure the token file
 /// holds a token for every identity, nodes included, before the API server reads it. A
 /// second run finds the tokens (and PKI, and store) of the first: the cluster resumes.
@@ -216,6 +217,7 @@ fn prepare(layout: &Layout, nodes: u16) -> Result<(), String> {
     }
     Ok(())
 }
+// ANCHOR_END: prepare
 
 /// A channel that turns true on the first SIGINT or SIGTERM.
 fn stop_channel() -> Result<watch::Receiver<bool>, String> {

@@ -65,9 +65,11 @@ pub fn parse(args: &[String]) -> Result<Option<KubeletArgs>, String> {
     }))
 }
 
+// ANCHOR: run
 /// Runs the kubelet until SIGINT or SIGTERM, then stops its pods.
 pub async fn run(args: KubeletArgs) -> Result<(), String> {
     let stop = stop_signal()?;
     let api = connect(&args.client.kubeconfig)?;
     kubelet::cli::run_with_api(args.kubelet, api, stop).await
 }
+// ANCHOR_END: run

@@ -41,6 +41,7 @@ pub fn parse(args: &[String]) -> Result<Option<ClientArgs>, String> {
     }))
 }
 
+// ANCHOR: schedule_forever
 /// Schedules until SIGINT or SIGTERM. When the API fails the driver (server restarting,
 /// watch dropped), a new driver lists everything again after a second: level-triggered, so
 /// nothing is lost.
@@ -73,3 +74,4 @@ async fn schedule_forever<C: ApiClient + Clone>(api: C, ready_file: Option<std::
         tokio::time::sleep(RETRY).await;
     }
 }
+// ANCHOR_END: schedule_forever
