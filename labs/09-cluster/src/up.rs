@@ -100,6 +100,8 @@ pub async fn run(args: UpArgs) -> Result<(), String> {
         .map_err(|e| format!("--data-dir {}: {e}", args.data_dir.display()))?;
     let layout = Layout::new(&data_dir);
     prepare(&layout, args.spec.nodes)?;
+    let mut args = args;
+    args.spec.listen = pin_port(args.spec.listen)?;
     let program = std::env::current_exe().map_err(|e| format!("finding my own binary: {e}"))?;
     let (reports_tx, mut reports) = mpsc::unbounded_channel();
     let components = cluster_components(args.spec.nodes);
@@ -218,6 +220,21 @@ fn prepare(layout: &Layout, nodes: u16) -> Result<(), String> {
     Ok(())
 }
 // ANCHOR_END: prepare
+
+/// `--listen` with port 0 becomes a free port chosen now, so that an API server restarted by
+/// the supervisor comes back on the same port: the kubeconfigs every component already read
+/// stay right. (Another program could take the port in between; then the API server fails to
+/// bind, and the crash is reported.)
+pub fn pin_port(listen: SocketAddr) -> Result<SocketAddr, String> {
+    if listen.port() != 0 {
+        return Ok(listen);
+    }
+    let probe =
+        std::net::TcpListener::bind(listen).map_err(|e| format!("--listen {listen}: {e}"))?;
+    probe
+        .local_addr()
+        .map_err(|e| format!("--listen {listen}: {e}"))
+}
 
 /// A channel that turns true on the first SIGINT or SIGTERM.
 fn stop_channel() -> Result<watch::Receiver<bool>, String> {

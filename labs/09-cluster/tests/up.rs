@@ -217,7 +217,11 @@ fn container_pid(dir: &Path, ip: &str) -> Option<i32> {
 
 /// The pids of the `skiff scheduler` processes of the cluster in `dir`.
 fn scheduler_pids(dir: &Path) -> Vec<i32> {
-    let needle = format!("scheduler --kubeconfig {}", dir.display());
+    pids_matching(&format!("scheduler --kubeconfig {}", dir.display()))
+}
+
+/// The pids of the processes whose command line contains `needle`.
+fn pids_matching(needle: &str) -> Vec<i32> {
     let mut pids = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Some(pid) = entry
@@ -230,7 +234,7 @@ fn scheduler_pids(dir: &Path) -> Vec<i32> {
         let cmdline = std::fs::read(entry.path().join("cmdline"))
             .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
             .unwrap_or_default();
-        if cmdline.contains(&needle) {
+        if cmdline.contains(needle) {
             pids.push(pid);
         }
     }
@@ -296,6 +300,23 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
     })
     .await;
     assert_eq!(restart_count(&restarted), 1, "restarted exactly once");
+
+    // The API server itself crashes: the supervisor brings it back on the same port, and
+    // every component finds it again (the replacement below needs the controller manager,
+    // the scheduler and a kubelet all talking to the new process).
+    let apiserver = pids_matching(&format!("apiserver --data-dir {}", data_dir.display()));
+    assert_eq!(apiserver.len(), 1, "one API server process: {apiserver:?}");
+    // SAFETY: a plain system call with integer arguments.
+    assert_eq!(unsafe { libc::kill(apiserver[0], libc::SIGKILL) }, 0);
+    eventually("the API server restarted and answering", || async {
+        let now = pids_matching(&format!("apiserver --data-dir {}", data_dir.display()));
+        let answering = api
+            .list::<Pod>(Some("default"), &LabelSelector::default())
+            .await
+            .is_ok();
+        (now.len() == 1 && now != apiserver && answering).then_some(())
+    })
+    .await;
 
     // Delete another pod: its ReplicaSet makes a replacement.
     let deleted = name(&pods[1]);

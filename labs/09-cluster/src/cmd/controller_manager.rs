@@ -34,7 +34,6 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
     let stop = stop_signal()?;
     let api = connect(&args.kubeconfig)?;
     let (synced_tx, mut synced_rx) = tokio::sync::mpsc::unbounded_channel::<&'static str>();
-    let seed = u64::try_from(wall_clock_now().0).unwrap_or(0);
     let all = async {
         tokio::join!(
             keep_running("deployment", synced_tx.clone(), || Runner::new(
@@ -43,7 +42,7 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
             )),
             keep_running("replicaset", synced_tx.clone(), || Runner::new(
                 api.clone(),
-                ReplicaSetController::new(seed, wall_clock_now())
+                ReplicaSetController::new(fresh_seed(), wall_clock_now())
             )),
             keep_running("nodelifecycle", synced_tx.clone(), || Runner::new(
                 api.clone(),
@@ -98,4 +97,14 @@ async fn keep_running<C, R>(
             tokio::time::sleep(RETRY).await;
         }
     }
+}
+
+/// A seed for the names of the pods a ReplicaSet controller creates. Each new controller (a
+/// restarted process, or a runner started over after the API failed it) needs a seed of its
+/// own: the same seed would produce the same names again, and a replacement pod would take the
+/// name of the pod it replaces.
+fn fresh_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }
