@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 use crate::audit::{AuditEntry, AuditLog, is_audited};
-use crate::auth::{Attributes, Decision, Rbac, node_restriction};
+use crate::auth::{
+    Attributes, Decision, Rbac, access_review, node_restriction, redact_secret_data,
+};
 use crate::discovery;
 use crate::request::{ApiRequest, ApiResponse, Handler, ResponseFuture, User};
 use crate::resources;
@@ -21,6 +23,7 @@ use crate::rest::list::ListResult;
 use crate::rest::logs::PodLogs;
 use crate::rest::object::{encode, parse_body};
 use crate::rest::patch::{patch, patch_scale};
+use crate::rest::protobuf;
 use crate::rest::route::{Query, Route, parse_path};
 use crate::rest::subresources::{bind, scale_of, write_scale};
 use crate::rest::update::{Part, update};
@@ -32,6 +35,10 @@ use crate::table::{IncludeObject, table, wants_table};
 
 /// How often a watch with `allowWatchBookmarks=true` gets a BOOKMARK, by default.
 pub const DEFAULT_BOOKMARK_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Where `kubectl auth can-i` asks.
+pub const SELF_SUBJECT_ACCESS_REVIEWS: &str =
+    "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
 
 /// The namespaces that exist from the start.
 pub const INITIAL_NAMESPACES: &[&str] =
@@ -172,6 +179,9 @@ impl ApiServer {
                 body: bytes::Bytes::new(),
             });
         }
+        if path == SELF_SUBJECT_ACCESS_REVIEWS {
+            return self.review(&request);
+        }
         let route = parse_path(path)?.ok_or_else(|| StatusError::path_not_found(path))?;
         let query = Query::parse(&request.query);
         let verb = verb_of(&request.method, &route, &query)?;
@@ -183,7 +193,7 @@ impl ApiServer {
                 .unwrap_or("")
                 .to_string()
         };
-        let call = Call {
+        let mut call = Call {
             verb,
             route,
             query,
@@ -193,12 +203,7 @@ impl ApiServer {
             user: request.user,
         };
         if matches!(verb, "create" | "update") && !is_json(&call.content_type) {
-            // kubectl's generators (`kubectl create namespace`) send protobuf: skiff only
-            // speaks JSON, and says so.
-            return Err(StatusError::unsupported_body(
-                &call.content_type,
-                "application/json",
-            ));
+            call.body = json_body(&call.content_type, &call.body)?;
         }
         let attributes = attributes(&call);
         let result = match self.rbac.authorize(&attributes) {
@@ -219,6 +224,19 @@ impl ApiServer {
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap_or_default()
                 .as_micros() as i64;
+            // A create names its object only in the body: take the name from the answer.
+            let created = match (&result, verb, attributes.name) {
+                (Ok(ApiResponse::Full { body, .. }), "create", "") => {
+                    serde_json::from_slice::<Value>(body)
+                        .ok()
+                        .and_then(|object| object["metadata"]["name"].as_str().map(str::to_string))
+                }
+                _ => None,
+            };
+            let attributes = Attributes {
+                name: created.as_deref().unwrap_or(attributes.name),
+                ..attributes
+            };
             audit.record(AuditEntry::new(&attributes, code, api::MicroTime(micros)));
         }
         result
@@ -271,6 +289,39 @@ impl ApiServer {
         }
     }
     // ANCHOR_END: dispatch
+
+    /// `kubectl auth can-i`: any authenticated user may ask what it may do (Kubernetes'
+    /// `system:basic-user` role); nothing is stored.
+    fn review(&self, request: &ApiRequest) -> RestResult {
+        if request.method != hyper::Method::POST {
+            return Err(StatusError::method_not_allowed(
+                request.method.as_str(),
+                "selfsubjectaccessreviews.authorization.k8s.io",
+            ));
+        }
+        if request.user.in_group("system:unauthenticated") {
+            let message = "selfsubjectaccessreviews.authorization.k8s.io is forbidden: User \"system:anonymous\" cannot create resource \"selfsubjectaccessreviews\" in API group \"authorization.k8s.io\" at the cluster scope";
+            return Err(StatusError::forbidden(
+                message,
+                "authorization.k8s.io",
+                "selfsubjectaccessreviews",
+                "",
+            ));
+        }
+        let content_type = request
+            .headers
+            .get(hyper::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let body = if is_json(content_type) {
+            parse_body(&request.body)?
+        } else {
+            parse_body(&json_body(content_type, &request.body)?)?
+        };
+        let answer =
+            access_review(&self.rbac, &request.user, &body).map_err(StatusError::bad_request)?;
+        ok(201, &answer)
+    }
 
     /// The filter of a list or watch: its selectors, and the name of a single-object watch.
     fn filter(&self, call: &Call) -> Result<Filter, StatusError> {
@@ -339,6 +390,21 @@ fn is_json(content_type: &str) -> bool {
     matches!(media, "" | "application/json" | "*/*")
 }
 
+/// A non-JSON body as JSON: kubectl's protobuf for the kinds [`protobuf`] reads, otherwise
+/// a 415 saying what the server accepts.
+fn json_body(content_type: &str, body: &[u8]) -> Result<bytes::Bytes, StatusError> {
+    let accepted = "application/json, application/vnd.kubernetes.protobuf (Namespace, ConfigMap, Secret, SelfSubjectAccessReview)";
+    if !protobuf::is_protobuf(content_type) {
+        return Err(StatusError::unsupported_body(content_type, accepted));
+    }
+    let value = protobuf::to_json(body).map_err(|why| {
+        let mut error = StatusError::unsupported_body(content_type, accepted);
+        error.message = format!("{}: {why}", error.message);
+        error
+    })?;
+    Ok(bytes::Bytes::from(value.to_string()))
+}
+
 /// The RBAC attributes of a routed request.
 fn attributes(call: &Call) -> Attributes<'_> {
     let route = &call.route;
@@ -348,7 +414,13 @@ fn attributes(call: &Call) -> Attributes<'_> {
         api_group: route.resource.group,
         resource: route.resource.plural,
         subresource: route.subresource.map(|s| s.name).unwrap_or(""),
-        namespace: route.namespace.as_deref().unwrap_or(""),
+        // As in Kubernetes, a namespace's own namespace is itself: a RoleBinding in `team`
+        // may grant access to the Namespace `team`.
+        namespace: match (&route.namespace, route.resource.plural) {
+            (Some(ns), _) => ns,
+            (None, "namespaces") => route.name.as_deref().unwrap_or(""),
+            (None, _) => "",
+        },
         name: route.name.as_deref().unwrap_or(""),
     }
 }
@@ -403,11 +475,8 @@ impl View {
     fn write(&self, mut object: Value) -> Value {
         if let Some((rbac, user)) = &self.redact {
             let namespace = object["metadata"]["namespace"].as_str().unwrap_or("");
-            if !rbac.can_read_secret_data(user, namespace)
-                && let Some(map) = object.as_object_mut()
-            {
-                map.remove("data");
-                map.remove("stringData");
+            if !rbac.can_read_secret_data(user, namespace) {
+                redact_secret_data(&mut object);
             }
         }
         object

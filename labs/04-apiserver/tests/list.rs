@@ -232,3 +232,66 @@ async fn a_table_list_carries_the_version_and_continue() {
     assert!(table["metadata"]["continue"].is_string());
     assert!(table["metadata"]["resourceVersion"].is_string());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paging_under_a_concurrent_writer_returns_exactly_the_first_snapshot() {
+    let s = std::sync::Arc::new(server());
+    let names_at_start: Vec<String> = (0..20).map(|i| format!("cm-{i:02}")).collect();
+    for name in &names_at_start {
+        s.ok(201, "POST", CMS, Some(&cm(name))).await;
+    }
+    // The snapshot is the first page's revision; the writer starts right after it.
+    let first = s.ok(200, "GET", &format!("{CMS}?limit=3"), None).await;
+    let mut seen = names(&first);
+    let token = first["metadata"]["continue"].as_str().unwrap();
+    let mut target = format!("{CMS}?limit=3&continue={token}");
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let writer = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            let mut i = 0;
+            loop {
+                if stopped.try_recv().is_ok() {
+                    return i;
+                }
+                // Churn: new names interleaved with the listed ones, and deletions of listed ones.
+                s.ok(
+                    201,
+                    "POST",
+                    CMS,
+                    Some(&cm(&format!("cm-{:02}-new-{i}", i % 20))),
+                )
+                .await;
+                let _ = s
+                    .call("DELETE", &format!("{CMS}/cm-{:02}", (i * 7) % 20), None)
+                    .await;
+                i += 1;
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let mut round = 0;
+    loop {
+        // And, for certain, a change between every two pages: one more name, one fewer.
+        s.ok(
+            201,
+            "POST",
+            CMS,
+            Some(&cm(&format!("cm-{round:02}-between"))),
+        )
+        .await;
+        let _ = s
+            .call("DELETE", &format!("{CMS}/cm-{:02}", 19 - round), None)
+            .await;
+        round += 1;
+        let page = s.ok(200, "GET", &target, None).await;
+        seen.extend(names(&page));
+        match page["metadata"]["continue"].as_str() {
+            Some(token) => target = format!("{CMS}?limit=3&continue={token}"),
+            None => break,
+        }
+    }
+    stop.send(()).unwrap();
+    writer.await.unwrap();
+    assert_eq!(seen, names_at_start);
+}

@@ -358,6 +358,23 @@ async fn a_binding_sets_the_node_once() {
 }
 
 #[tokio::test]
+async fn an_update_may_bind_a_pod_but_not_move_it() {
+    let s = server();
+    let mut p = s.ok(201, "POST", PODS, Some(&pod("web"))).await;
+    p["spec"]["nodeName"] = json!("n1");
+    let bound = s.ok(200, "PUT", &format!("{PODS}/web"), Some(&p)).await;
+    assert_eq!(
+        bound["spec"]["nodeName"], "n1",
+        "lab 05's scheduler binds by update"
+    );
+    let mut moved = bound.clone();
+    moved["spec"]["nodeName"] = json!("n2");
+    let (code, status) = s.call("PUT", &format!("{PODS}/web"), Some(&moved)).await;
+    assert_eq!(code, 422);
+    assert_eq!(status["details"]["causes"][0]["field"], "spec.nodeName");
+}
+
+#[tokio::test]
 async fn scale_reads_and_writes_replicas_as_an_autoscaling_scale() {
     let s = server();
     let path = "/apis/apps/v1/namespaces/default/deployments/web/scale";

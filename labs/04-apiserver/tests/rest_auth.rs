@@ -43,6 +43,25 @@ async fn a_viewer_reads_but_may_not_write_and_hears_kubernetes_words() {
 }
 
 #[tokio::test]
+async fn a_namespace_is_authorized_in_itself_as_kubernetes_does() {
+    let s = server();
+    let nobody = User::new("nobody", &[]);
+    let (code, status) = s
+        .send(as_user(
+            &nobody,
+            "GET",
+            "/api/v1/namespaces/kube-public",
+            None,
+        ))
+        .await;
+    assert_eq!(code, 403);
+    assert_eq!(
+        status["message"],
+        "namespaces \"kube-public\" is forbidden: User \"nobody\" cannot get resource \"namespaces\" in API group \"\" in the namespace \"kube-public\""
+    );
+}
+
+#[tokio::test]
 async fn a_viewer_sees_secret_names_but_not_their_values() {
     let s = server();
     let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}, "data": {"password": "aHVudGVyMg=="}});
@@ -164,6 +183,10 @@ async fn every_mutating_request_is_audited_with_its_code_and_reads_are_not() {
             ("admin".to_string(), "create".to_string(), 409),
             ("admin".to_string(), "delete".to_string(), 200),
         ]
+    );
+    assert_eq!(
+        entries[0].name, "web",
+        "a create is audited with the created name"
     );
     assert_eq!(entries[1].name, "web");
     assert_eq!(entries[1].namespace, "default");

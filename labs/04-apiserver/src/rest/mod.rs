@@ -9,6 +9,7 @@ pub mod list;
 pub mod logs;
 pub mod object;
 pub mod patch;
+pub mod protobuf;
 pub mod route;
 pub mod subresources;
 pub mod update;

@@ -103,6 +103,15 @@ pub async fn replace(
             incoming,
             resource.subresource("status").is_some(),
         );
+        if let Some(error) = node_name_change(&current, &merged) {
+            let name = call.name();
+            return Err(StatusError::invalid(
+                resource.group,
+                resource.kind,
+                name,
+                &[error],
+            ));
+        }
         let mut merged = typed(resource, merged, FieldValidation::Ignore)?;
         bump_generation(&current, &mut merged);
         ctx.admit(call, Some(&current), Some(&merged))?;
@@ -172,6 +181,20 @@ fn merge(part: Part, current: &Value, incoming: Value, has_status: bool) -> Valu
         }
     }
     merged
+}
+
+/// A Pod's node is chosen once (by a binding or an update from empty); moving a bound Pod to
+/// another node is refused, as Kubernetes refuses most changes to a Pod's spec.
+fn node_name_change(current: &Value, merged: &Value) -> Option<api::FieldError> {
+    if current["kind"] != "Pod" {
+        return None;
+    }
+    let before = current["spec"]["nodeName"].as_str().unwrap_or("");
+    let after = merged["spec"]["nodeName"].as_str().unwrap_or("");
+    (!before.is_empty() && before != after).then(|| {
+        let path = api::FieldPath::root("spec").child("nodeName");
+        api::FieldError::invalid(&path, after, "field is immutable once the pod is bound")
+    })
 }
 
 /// `metadata.generation` counts changes to the desired state: +1 when `spec` changed.
