@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod driver;
 pub mod lifecycle;
+pub mod logs;
 pub mod node;
 pub mod probe;
 pub mod source;

@@ -102,18 +102,22 @@ impl Pki {
         })
     }
 
-    /// The PKI kept in `<data_dir>/pki/`, made on first use. A kept CA is reused; when the
-    /// serving certificate is missing it is signed again with the kept CA key, so clients that
-    /// trust the CA keep working.
+    /// The PKI kept in `<data_dir>/pki/`, made on first use. A kept CA is reused; the serving
+    /// certificate is signed again with the kept CA key when it is missing or when the names
+    /// asked for changed (`pki/apiserver.sans` records them), so clients that trust the CA
+    /// keep working.
     pub fn load_or_create(data_dir: &Path, extra_sans: &[String]) -> io::Result<Pki> {
         let dir = data_dir.join("pki");
         fs::create_dir_all(&dir).map_err(|e| io_err(&format!("creating {}", dir.display()), e))?;
         let paths = PkiPaths::new(&dir);
+        let sans_file = dir.join("apiserver.sans");
+        let wanted = extra_sans.join("\n");
         let pki = if paths.ca_cert.exists() && paths.ca_key.exists() {
             let ca_cert_pem = read(&paths.ca_cert)?;
             let ca_key_pem = read(&paths.ca_key)?;
+            let same_names = fs::read_to_string(&sans_file).is_ok_and(|kept| kept == wanted);
             let (server_cert_pem, server_key_pem) =
-                if paths.server_cert.exists() && paths.server_key.exists() {
+                if paths.server_cert.exists() && paths.server_key.exists() && same_names {
                     (read(&paths.server_cert)?, read(&paths.server_key)?)
                 } else {
                     let ca_key = KeyPair::from_pem(&ca_key_pem)
@@ -133,6 +137,7 @@ impl Pki {
         write_file(&paths.ca_key, &pki.ca_key_pem, 0o600)?;
         write_file(&paths.server_cert, &pki.server_cert_pem, 0o644)?;
         write_file(&paths.server_key, &pki.server_key_pem, 0o600)?;
+        write_file(&sans_file, &wanted, 0o644)?;
         Ok(pki)
     }
 

@@ -350,10 +350,26 @@ async fn the_pki_and_tokens_are_made_once_and_reused() {
         first.tokens.token_for("admin").unwrap().to_string(),
     );
     first.handle.shutdown().await;
+    let options_again = options.clone();
     let second = apiserver::http::start(options, echo()).await.unwrap();
     assert_eq!(second.pki.ca_cert_pem, ca);
     assert_eq!(second.tokens.token_for("admin").unwrap(), admin);
+    let serving = second.pki.server_cert_pem.clone();
     second.handle.shutdown().await;
+
+    // A new name signs a new serving certificate with the same CA.
+    let mut options = options_again;
+    options.extra_sans = vec!["skiff.example".to_string()];
+    let third = apiserver::http::start(options, echo()).await.unwrap();
+    assert_eq!(third.pki.ca_cert_pem, ca);
+    assert_ne!(third.pki.server_cert_pem, serving);
+    let api = HttpApi::from_kubeconfig(&third.admin_kubeconfig).unwrap();
+    let (status, _) = api
+        .raw(Method::GET, "/healthz", None, Bytes::new())
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "the old CA still verifies the new certificate");
+    third.handle.shutdown().await;
 }
 
 #[tokio::test]

@@ -2,12 +2,16 @@
 //! tokens, the REST core over a chosen storage; writes an admin kubeconfig for kubectl.
 
 use std::net::SocketAddr;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use apiserver::ApiServer;
+use apiserver::http::kubelet_logs::KubeletLogs;
 use apiserver::http::{ShellOptions, start};
 use apiserver::storage::Storage;
+use apiserver::storage::embedded::EmbeddedStorage;
+use apiserver::storage::etcd::EtcdStorage;
 use apiserver::storage::memory::MemoryStorage;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -20,10 +24,14 @@ USAGE:
 OPTIONS:
     --data-dir DIR       keeps pki/, tokens.csv, admin.kubeconfig [default: ./skiff-data]
     --listen ADDR        address to listen on; port 0 picks a free port [default: 127.0.0.1:6443]
-    --storage KIND       memory | embedded | etcd=URL [default: memory]
+    --storage KIND       memory | embedded (lab 07's store in DIR/store) | etcd=http://HOST:PORT
+                         [default: memory]
     --token-file FILE    a static token file (token,user,uid,\"groups\") instead of DIR/tokens.csv
     --tls-san NAME       an extra DNS name or IP for the serving certificate (repeatable)
     --audit-log FILE     append one JSON line per mutating request to FILE
+
+`kubectl logs` is proxied to the kubelet of the pod's node with the token in
+DIR/kubelet-proxy.token (made on first start).
     -h, --help           print this help
 
 Logs go to stderr; RUST_LOG=debug shows every request.
@@ -82,20 +90,50 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
     Ok(Some(parsed))
 }
 
-fn storage(kind: &str) -> Result<Arc<dyn Storage>, String> {
+/// The storage backend named by `--storage`: memory, lab 07's store embedded in
+/// `<data-dir>/store`, or an etcd (or skiff-store gateway) at `etcd=http://host:port`.
+async fn storage(kind: &str, data_dir: &std::path::Path) -> Result<Arc<dyn Storage>, String> {
     match kind {
         "memory" => Ok(Arc::new(MemoryStorage::new())),
-        "embedded" => Err(
-            "--storage embedded: not built yet (the embedded store comes with lab 07's backend)"
-                .to_string(),
-        ),
-        url if url.starts_with("etcd=") => Err(format!(
-            "--storage {url}: not built yet (the etcd backend comes with lab 07's backend)"
-        )),
-        other => Err(format!(
-            "--storage {other:?}: expected memory, embedded or etcd=URL"
-        )),
+        "embedded" => {
+            let dir = data_dir.join("store");
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let store =
+                EmbeddedStorage::open(&dir).map_err(|e| format!("--storage embedded: {e}"))?;
+            Ok(Arc::new(store))
+        }
+        other => match other.strip_prefix("etcd=") {
+            Some(url) => {
+                let store = EtcdStorage::connect(url)
+                    .await
+                    .map_err(|e| format!("--storage {other}: {e}"))?;
+                Ok(Arc::new(store))
+            }
+            None => Err(format!(
+                "--storage {other:?}: expected memory, embedded or etcd=URL"
+            )),
+        },
     }
+}
+
+/// The token the API server shows kubelets when it proxies `kubectl logs`: made once, kept in
+/// `<data-dir>/kubelet-proxy.token` (mode 0600), for kubelets to be started with.
+fn kubelet_token(data_dir: &std::path::Path) -> Result<String, String> {
+    let path = data_dir.join("kubelet-proxy.token");
+    let err = |e: std::io::Error| format!("{}: {e}", path.display());
+    if let Ok(token) = std::fs::read_to_string(&path) {
+        return Ok(token.trim().to_string());
+    }
+    std::fs::create_dir_all(data_dir).map_err(err)?;
+    let token = apiserver::http::authn::random_token().map_err(err)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(err)?;
+    std::io::Write::write_all(&mut file, format!("{token}\n").as_bytes()).map_err(err)?;
+    Ok(token)
 }
 
 fn main() {
@@ -125,17 +163,16 @@ fn main() {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let storage = storage(&args.storage)?;
+    let storage = storage(&args.storage, &args.data_dir).await?;
+    let mut core = ApiServer::new(storage);
     if let Some(path) = &args.audit_log {
         // Opened now so a bad path fails at start, not at the first write.
-        apiserver::audit::AuditLog::to_file(path)
+        let audit = apiserver::audit::AuditLog::to_file(path)
             .map_err(|e| format!("--audit-log {}: {e}", path.display()))?;
-        return Err(format!(
-            "--audit-log {}: not built yet (the core does not record audit entries yet)",
-            path.display()
-        ));
+        core = core.with_audit(audit);
     }
-    let core = ApiServer::new(storage);
+    let logs = KubeletLogs::new(Arc::new(core.clone()), kubelet_token(&args.data_dir)?);
+    let core = core.with_pod_logs(Arc::new(logs));
     let mut options = ShellOptions::new(&args.data_dir, args.listen);
     options.token_file = args.token_file.clone();
     options.extra_sans = args.tls_sans.clone();
@@ -147,8 +184,15 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let kubeconfig = started.admin_kubeconfig.display().to_string();
     println!("skiff-apiserver listening on {}", started.url);
-    println!("admin kubeconfig: {kubeconfig}");
-    println!("try: kubectl --kubeconfig {kubeconfig} get nodes");
+    if started.tokens.token_for("admin").is_some() {
+        println!("admin kubeconfig: {kubeconfig}");
+        println!("try: kubectl --kubeconfig {kubeconfig} get nodes");
+    } else {
+        println!(
+            "no kubeconfig written: {} has no token for user \"admin\"",
+            started.token_file.path().display()
+        );
+    }
     tokio::select! {
         _ = interrupt.recv() => {}
         _ = terminate.recv() => {}

@@ -1,7 +1,7 @@
 //! Reading a watch: a chunked response of JSON lines, one event per line.
 
 use api::client::{ApiError, ApiResource, ApiResult, WatchEvent, WatchEventType, WatchStream};
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 use hyper::Method;
 use tokio::sync::mpsc;
@@ -68,9 +68,9 @@ pub(super) async fn start<K: ApiResource>(
     }
     let (tx, rx) = mpsc::channel(256);
     tokio::spawn(async move {
-        // The connection stays with this task: dropping `_sender` would not close it, but the
-        // watch owns it until the stream ends or the receiver goes away.
-        let _sender = _sender;
+        // The watch's connection is its own: it is never returned to the pool, and closes
+        // when this task ends (the stream ended, or the caller dropped the WatchStream).
+        let _connection = _sender;
         let mut buffer = BytesMut::new();
         loop {
             let frame = tokio::select! {
@@ -105,7 +105,6 @@ pub(super) async fn start<K: ApiResource>(
                     return;
                 }
             }
-            let _ = buffer.remaining();
         }
     });
     Ok(WatchStream::new(rx))

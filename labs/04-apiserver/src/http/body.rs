@@ -51,7 +51,6 @@ impl Body for ShellBody {
             }
         }
     }
-    // ANCHOR_END: shell_body
 
     fn is_end_stream(&self) -> bool {
         matches!(self, ShellBody::Full(None))
@@ -65,3 +64,4 @@ impl Body for ShellBody {
         }
     }
 }
+// ANCHOR_END: shell_body

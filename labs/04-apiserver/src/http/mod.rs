@@ -10,6 +10,7 @@
 
 pub mod authn;
 mod body;
+pub mod kubelet_logs;
 mod server;
 pub mod setup;
 

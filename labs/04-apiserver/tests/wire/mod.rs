@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use std::sync::Arc;
 
 use apiserver::http::{ShellOptions, Started, start};
