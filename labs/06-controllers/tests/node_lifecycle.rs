@@ -496,3 +496,55 @@ async fn kubernetes_timing_takes_grace_plus_toleration_too() {
     // The last heartbeat was at 0: Unknown at 50, evicted at 50 + 300.
     assert_eq!(evicted_at, Some(350));
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_node_reporting_not_ready_is_tainted_at_once_and_emptied_after_toleration() {
+    let cluster = Cluster::new();
+    cluster.heartbeat("n1", 0).await;
+    cluster.bound_pod("web-1", "n1", vec![]).await;
+    // The kubelet is alive (it keeps renewing) but reports the node NotReady at t=3.
+    let mut node = cluster.node("n1").await;
+    node.status.as_mut().unwrap().conditions[0].status = "False".into();
+    node.status.as_mut().unwrap().conditions[0].reason = Some("KubeletNotReady".into());
+    cluster.api.update_status(node).await.unwrap();
+    let controller = NodeLifecycleController::new(NodeLifecycleConfig::default(), Time(EPOCH));
+    let mut runner = Runner::new(cluster.api.clone(), controller);
+    let mut tainted_at = None;
+    let mut evicted_at = None;
+    for t in 3..=30u64 {
+        cluster.set_time(t);
+        let mut lease: Lease = cluster
+            .api
+            .get(Some(NODE_LEASE_NAMESPACE), "n1")
+            .await
+            .unwrap();
+        lease.spec.renew_time = Some(at(t as i64));
+        cluster.api.update(lease).await.unwrap();
+        runner
+            .run_until_quiet(Duration::from_secs(t))
+            .await
+            .unwrap();
+        let n1 = cluster.node("n1").await;
+        if tainted_at.is_none() && !n1.spec.taints.is_empty() {
+            tainted_at = Some(t);
+            assert_eq!(
+                taint_keys(&n1),
+                [
+                    format!("{NOT_READY_TAINT}:NoSchedule"),
+                    format!("{NOT_READY_TAINT}:NoExecute")
+                ]
+            );
+            // The kubelet's own report stands: the controller does not overwrite it.
+            assert_eq!(ready_status(&n1), "False");
+        }
+        if evicted_at.is_none() && cluster.live_pods().await.is_empty() {
+            evicted_at = Some(t);
+        }
+    }
+    assert_eq!(
+        tainted_at,
+        Some(3),
+        "no grace period for a node that says it is not ready"
+    );
+    assert_eq!(evicted_at, Some(23));
+}
