@@ -26,6 +26,9 @@ pub struct KubeletConfig {
     pub lease_duration: Duration,
     /// Overrides of what the machine reports as the node's capacity.
     pub capacity: CapacityOverrides,
+    /// Where each pod gets a directory, `<pods_dir>/<pod uid>/volumes/<volume>/` holding its
+    /// ConfigMap and Secret volumes (Kubernetes: `/var/lib/kubelet/pods`).
+    pub pods_dir: PathBuf,
 }
 
 /// Values that replace what is read from the machine (tests and small demos use them).
@@ -50,6 +53,10 @@ impl KubeletConfig {
             node_status_period: Duration::from_secs(10),
             lease_duration: Duration::from_secs(40),
             capacity: CapacityOverrides::default(),
+            pods_dir: std::env::temp_dir()
+                .join("skiff-kubelet")
+                .join(node_name)
+                .join("pods"),
         }
     }
 }

@@ -13,6 +13,7 @@
 pub mod backoff;
 pub mod cli;
 pub mod config;
+pub mod config_sources;
 pub mod driver;
 pub mod lifecycle;
 pub mod logs;
@@ -25,7 +26,7 @@ pub mod util;
 
 pub use backoff::BackoffPolicy;
 pub use config::{CapacityOverrides, KubeletConfig};
-pub use driver::{Kubelet, MachineReader};
+pub use driver::{Kubelet, MachineReader, ServiceEnv};
 pub use lifecycle::{ContainerSummary, RestartPolicy, pod_phase, should_restart};
 pub use probe::{ProbeKind, ProbeOutcome, ProbeRunner, RealProber, ScriptedProber};
 pub use source::{DesiredPod, PodSource};

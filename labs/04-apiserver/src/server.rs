@@ -71,6 +71,7 @@ impl ApiServer {
                 pod_logs: None,
                 ids: Arc::new(Ids::default()),
                 admission: Some(Arc::new(NodeRestriction)),
+                mutations: Vec::new(),
             },
             rbac: Arc::new(Rbac::builtin()),
             audit: None,
@@ -81,6 +82,12 @@ impl ApiServer {
     /// Authorizes with `rbac` instead of the built-in roles.
     pub fn with_rbac(mut self, rbac: Rbac) -> Self {
         self.rbac = Arc::new(rbac);
+        self
+    }
+
+    /// Adds a mutating admission hook (e.g. lab 08's ClusterIP allocator for `services`).
+    pub fn with_admission(mut self, hook: Arc<dyn crate::rest::MutatingAdmission>) -> Self {
+        self.ctx.mutations.push(hook);
         self
     }
 

@@ -5,6 +5,7 @@ use api::{Pod, PodStatus};
 use runtime::{ContainerConfig, ContainerRuntime, SandboxId};
 
 use super::Kubelet;
+use crate::config_sources::CONFIG_ERROR_REASON;
 use crate::probe::{ProbeOutcome, ProbeRunner};
 use crate::source::{MIRROR_ANNOTATION, PodSource};
 use crate::sync::Action;
@@ -112,6 +113,7 @@ where
             Action::PodGone { pod, source } => {
                 self.journal
                     .record(now, format!("pod {pod} stopped and removed"));
+                let _ = std::fs::remove_dir_all(self.pod_dir(&pod.uid));
                 self.finish_deletion(&pod, &source).await;
             }
         }
@@ -119,6 +121,30 @@ where
     // ANCHOR_END: execute
 
     /// Creates and starts a container; a failure is reported to the sync loop (it backs off).
+    // ANCHOR: add_service_env
+    /// Adds the Service variables to `config`, if the kubelet was given a [`super::ServiceEnv`]:
+    /// those of the Services in the pod's namespace now, skipping names the container sets.
+    async fn add_service_env(
+        &self,
+        pod: &PodRef,
+        mut config: ContainerConfig,
+    ) -> Result<ContainerConfig, ApiError> {
+        let Some(service_env) = &self.service_env else {
+            return Ok(config);
+        };
+        let services = self
+            .api
+            .list::<api::Service>(Some(&pod.namespace), &Default::default())
+            .await?;
+        for (name, value) in service_env(&services.items) {
+            if !config.env.iter().any(|(set, _)| *set == name) {
+                config.env.push((name, value));
+            }
+        }
+        Ok(config)
+    }
+    // ANCHOR_END: add_service_env
+
     async fn start_container(
         &mut self,
         pod: PodRef,
@@ -128,6 +154,25 @@ where
     ) {
         let now = self.clock.now();
         let name = config.name.clone();
+        let mut config = match self.add_service_env(&pod, config).await {
+            Ok(config) => config,
+            Err(error) => {
+                let message = format!("cannot list the services of {}: {error}", pod.namespace);
+                self.journal
+                    .record(now, format!("start {pod} {name}: failed: {message}"));
+                self.core
+                    .start_failed(&pod.uid, &name, CONFIG_ERROR_REASON, message, now);
+                return;
+            }
+        };
+        if let Err(error) = self.prepare_container(&pod, &mut config).await {
+            self.journal
+                .record(now, format!("start {pod} {name}: failed: {error}"));
+            self.config_event(&pod, &error).await;
+            self.core
+                .start_failed(&pod.uid, &name, CONFIG_ERROR_REASON, error.message, now);
+            return;
+        }
         let id = match self.runtime.create_container(&sandbox, config).await {
             Ok(id) => id,
             Err(error) => {

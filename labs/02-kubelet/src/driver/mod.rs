@@ -4,6 +4,7 @@
 //! scripted probes and a virtual clock, and the test calls [`Kubelet::sync_once`] between
 //! clock advances. For real it gets the real runtime and probes and [`Kubelet::run`] loops.
 
+mod config;
 mod execute;
 mod journal;
 mod node;
@@ -46,8 +47,13 @@ pub struct Kubelet<R, C, P> {
     manifest_errors: Vec<ManifestError>,
     kills: JoinSet<(ContainerId, Result<(), RuntimeError>)>,
     journal: Journal,
+    service_env: Option<ServiceEnv>,
 }
 // ANCHOR_END: kubelet
+
+/// Turns the Services of a pod's namespace into the environment variables its containers get
+/// (`WEB_SERVICE_HOST`, ...); lab 08 provides it, so the kubelet needs no Service logic.
+pub type ServiceEnv = Arc<dyn Fn(&[api::Service]) -> Vec<(String, String)> + Send + Sync>;
 
 impl<R, C, P> Kubelet<R, C, P>
 where
@@ -78,12 +84,21 @@ where
             manifest_errors: Vec::new(),
             kills: JoinSet::new(),
             journal: Journal::new(now),
+            service_env: None,
             config,
             runtime,
             api,
             prober,
             clock,
         }
+    }
+
+    /// Gives every container started from now on the variables `env` makes from the Services
+    /// of its pod's namespace, listed through the API when the container starts (Kubernetes'
+    /// service links). The container's own variables win over them.
+    pub fn with_service_env(mut self, env: ServiceEnv) -> Self {
+        self.service_env = Some(env);
+        self
     }
 
     /// Replaces the machine readings (tests use a fixed machine for deterministic output).
@@ -109,6 +124,7 @@ where
         self.reap_kills().await;
         self.node_heartbeat().await;
         self.refresh_desired().await;
+        self.refresh_volumes().await;
         for _ in 0..MAX_PASSES {
             let observed = match self.observe().await {
                 Ok(observed) => observed,

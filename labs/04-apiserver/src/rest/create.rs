@@ -41,8 +41,18 @@ pub async fn create(ctx: &Context, call: &Call) -> Result<Value, StatusError> {
         }
         prepare_for_create(ctx, &mut object);
         ctx.admit(call, None, Some(&object))?;
+        for hook in ctx.mutations_for(resource.plural) {
+            hook.on_create(&mut object).await?;
+        }
         let key = resource.key(namespace.as_deref(), &name);
-        match ctx.storage.create(&key, encode(&object)).await {
+        let result = ctx.storage.create(&key, encode(&object)).await;
+        if result.is_err() {
+            // Give back what the hooks took for an object that was never stored.
+            for hook in ctx.mutations_for(resource.plural) {
+                hook.on_delete(&object).await;
+            }
+        }
+        match result {
             Ok(stored) => {
                 set_resource_version(&mut object, stored.mod_revision);
                 return Ok(object);

@@ -168,6 +168,9 @@ pub async fn delete(
                 Err(StorageError::Conflict { .. }) => continue,
                 other => other.map_err(|e| storage_error(call, e))?,
             };
+            for hook in ctx.mutations_for(call.route.resource.plural) {
+                hook.on_delete(&object).await;
+            }
             set_resource_version(&mut object, revision);
             return Ok(object);
         }
@@ -284,7 +287,12 @@ pub async fn delete_namespace(ctx: &Context, call: &Call) -> Result<Value, Statu
             .map_err(|e| storage_error(call, e))?;
         for stored in page.items {
             match ctx.storage.delete(&stored.key, None).await {
-                Ok(_) | Err(StorageError::NotFound { .. }) => {}
+                Ok(_) => {
+                    for hook in ctx.mutations_for(resource.plural) {
+                        hook.on_delete(&decode(&stored)?).await;
+                    }
+                }
+                Err(StorageError::NotFound { .. }) => {}
                 Err(other) => return Err(storage_error(call, other)),
             }
         }

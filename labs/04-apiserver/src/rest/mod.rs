@@ -48,7 +48,31 @@ pub struct Context {
     pub ids: Arc<Ids>,
     /// The checks a write must pass before it is stored, if any.
     pub admission: Option<Arc<dyn Admission>>,
+    /// The mutating hooks (e.g. the ClusterIP allocator of lab 08), each for one resource.
+    pub mutations: Vec<Arc<dyn MutatingAdmission>>,
 }
+
+/// The future a [`MutatingAdmission`] hook returns.
+pub type HookFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+// ANCHOR: mutating_admission
+/// A mutating admission hook for one resource (Kubernetes does ClusterIP allocation this way,
+/// synchronously in the create path): it may change an object before it is first stored or
+/// refuse it (usually 422 naming the field), check an update against the stored object, and
+/// release what it took once the object is gone.
+pub trait MutatingAdmission: Send + Sync {
+    /// The resource (plural, e.g. `services`) the hook is for.
+    fn resource(&self) -> &'static str;
+    /// Before a create is stored: mutate `object` or refuse it. If the create then fails,
+    /// [`on_delete`](Self::on_delete) is called with the same object.
+    fn on_create<'a>(&'a self, object: &'a mut Value) -> HookFuture<'a, Result<(), StatusError>>;
+    /// Before an update (or patch) is stored: `incoming` may be fixed up from `existing`, or
+    /// refused (e.g. a field that is immutable).
+    fn on_update(&self, existing: &Value, incoming: &mut Value) -> Result<(), StatusError>;
+    /// After the object left storage: release what `on_create` took.
+    fn on_delete<'a>(&'a self, object: &'a Value) -> HookFuture<'a, ()>;
+}
+// ANCHOR_END: mutating_admission
 
 /// A check on the objects a write involves, run just before it is stored (Kubernetes'
 /// validating admission): `existing` is the stored object (update, patch, delete),
@@ -64,6 +88,13 @@ pub trait Admission: Send + Sync {
 }
 
 impl Context {
+    /// The mutating hooks for `plural`.
+    pub fn mutations_for(&self, plural: &str) -> impl Iterator<Item = &Arc<dyn MutatingAdmission>> {
+        self.mutations
+            .iter()
+            .filter(move |m| m.resource() == plural)
+    }
+
     /// The current time as a Kubernetes timestamp (whole seconds).
     pub fn now(&self) -> api::Time {
         let since = (self.clock)()

@@ -114,6 +114,9 @@ pub async fn replace(
         }
         let mut merged = typed(resource, merged, FieldValidation::Ignore)?;
         bump_generation(&current, &mut merged);
+        for hook in ctx.mutations_for(resource.plural) {
+            hook.on_update(&current, &mut merged)?;
+        }
         ctx.admit(call, Some(&current), Some(&merged))?;
         let result = if finishes_deletion(&current, &merged) {
             ctx.storage
@@ -128,6 +131,11 @@ pub async fn replace(
         };
         match result {
             Ok(revision) => {
+                if finishes_deletion(&current, &merged) {
+                    for hook in ctx.mutations_for(resource.plural) {
+                        hook.on_delete(&merged).await;
+                    }
+                }
                 set_resource_version(&mut merged, revision);
                 return Ok(merged);
             }
