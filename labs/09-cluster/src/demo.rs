@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use api::client::{ApiClient, ApiError};
-use api::{Deployment, LabelSelector, Object, Pod, PodPhase, ReplicaSet, Service};
+use api::{Deployment, Endpoints, LabelSelector, Object, Pod, PodPhase, ReplicaSet, Service};
+use services::proxy_wiring::NodeView;
 
 use crate::progress::Progress;
 
@@ -100,9 +101,24 @@ pub async fn run<C: ApiClient>(api: &C, progress: &Progress) -> Result<(), Strin
                 }
             }
         }
-        if running >= 3 {
-            progress.say("  proxy-n1            forwards the Service to the ready pods on 127.2.0.1:8080 (each node's proxy on its own IP)");
-            progress.say("demo ready: try `curl http://127.2.0.1:8080/` a few times, or delete a pod and watch it come back:");
+        let endpoints = api
+            .get::<Endpoints>(Some("default"), "echo")
+            .await
+            .map(|e| e.subsets.iter().map(|s| s.addresses.len()).sum::<usize>())
+            .unwrap_or(0);
+        if running >= 3 && endpoints >= 3 {
+            let service: Service = api
+                .get(Some("default"), "echo")
+                .await
+                .map_err(|e| format!("reading Service default/echo: {e}"))?;
+            let cluster_ip = service.spec.cluster_ip.clone().unwrap_or_default();
+            progress.say(&format!("  controller-manager  the Endpoints controller lists the 3 pods behind Service echo (ClusterIP {cluster_ip})"));
+            let address = cluster_ip
+                .parse()
+                .map(|ip| NodeView::Node(0).address(ip).to_string())
+                .unwrap_or(cluster_ip);
+            progress.say(&format!("  proxy-n1            serves the Service to node n1's pods on {address}:8080 (each node's proxy on an address of its own)"));
+            progress.say(&format!("demo ready: try `curl http://{address}:8080/` a few times, or delete a pod and watch it come back:"));
             progress.say("  kubectl --kubeconfig <kubeconfig> get pods -o wide -w");
             return Ok(());
         }

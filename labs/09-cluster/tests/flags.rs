@@ -12,10 +12,10 @@ fn up_error(text: &str) -> String {
 
 #[test]
 fn skiff_up_names_the_bad_flag() {
-    assert_eq!(up_error("--nodes 0"), "--nodes: 0 is not between 1 and 254");
+    assert_eq!(up_error("--nodes 0"), "--nodes: 0 is not between 1 and 89");
     assert_eq!(
         up_error("--nodes three"),
-        "--nodes: \"three\" is not a number of nodes (1 to 254)"
+        "--nodes: \"three\" is not a number of nodes (1 to 89)"
     );
     assert_eq!(
         up_error("--listen localhost"),
@@ -62,7 +62,11 @@ fn the_storage_flag_checks_the_etcd_url() {
 fn component_subcommands_name_the_bad_flag() {
     assert_eq!(
         cmd::proxy::parse(&args("--kubeconfig k --node n1 --node-index -1")).unwrap_err(),
-        "--node-index: \"-1\" is not a node number (0 to 65534)"
+        "--node-index: \"-1\" is not a node number (0 to 88)"
+    );
+    assert_eq!(
+        cmd::proxy::parse(&args("--kubeconfig k --node n1 --node-index 89")).unwrap_err(),
+        "--node-index: 89 is more than 88"
     );
     assert_eq!(
         cmd::proxy::parse(&args("--kubeconfig k")).unwrap_err(),
@@ -133,7 +137,5 @@ fn an_unknown_command_or_flag_exits_2_with_the_reason() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("\"launch\" is not a command"));
     let output = run(&["up", "--nodes", "0"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("--nodes: 0 is not between 1 and 254")
-    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--nodes: 0 is not between 1 and 89"));
 }

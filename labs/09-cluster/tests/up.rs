@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use api::client::{ApiClient, DeleteOptions};
 use api::{LabelSelector, Object, Pod, PodPhase};
 use apiserver::client::HttpApi;
+use services::proxy_wiring::NodeView;
 
 /// The safety net for each wait: far longer than any step takes, even on a busy machine.
 const DEADLINE: Duration = Duration::from_secs(180);
@@ -35,6 +36,30 @@ spec:
       - name: echo
         image: skiff/echo
 ";
+
+const SERVICE: &str = "\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: default
+spec:
+  selector:
+    app: web
+  ports:
+  - port: 8080
+    targetPort: 8080
+";
+
+/// One HTTP/1.0 GET of `/` at `address`; the whole answer, or `None` if the connection fails.
+async fn http_get(address: (std::net::Ipv4Addr, u16)) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.ok()?;
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").await.ok()?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.ok()?;
+    Some(String::from_utf8_lossy(&answer).into_owned())
+}
 
 /// A running `skiff up`; dropping it (say, when an assertion fails) stops the cluster.
 struct Cluster {
@@ -281,6 +306,21 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
     ips.sort();
     ips.dedup();
     assert_eq!(ips.len(), 3, "each pod has its own IP: {ips:?}");
+
+    // A Service in front of them: the API server gives it a ClusterIP, the Endpoints
+    // controller lists the pods, and node n1's proxy forwards its address on that node.
+    let Object::Service(service) = api::parse_manifests(SERVICE).unwrap().remove(0) else {
+        panic!("the manifest is a Service");
+    };
+    let service = api.create(service).await.unwrap();
+    let cluster_ip: std::net::Ipv4Addr = service.spec.cluster_ip.clone().unwrap().parse().unwrap();
+    let address = (NodeView::Node(0).address(cluster_ip), 8080);
+    let answer = eventually("an answer through node n1's proxy", || async {
+        let answer = http_get(address).await?;
+        answer.contains("hello from pod web-").then_some(answer)
+    })
+    .await;
+    assert!(answer.contains("namespace default"), "{answer}");
 
     // kill -9 one pod's process: its kubelet restarts the container in place.
     let victim = pods[0].clone();

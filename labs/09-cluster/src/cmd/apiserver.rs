@@ -11,6 +11,8 @@ use apiserver::storage::embedded::EmbeddedStorage;
 use apiserver::storage::etcd::EtcdStorage;
 use apiserver::storage::memory::MemoryStorage;
 
+use services::clusterip::{ClusterIpAllocator, DEFAULT_SERVICE_RANGE, ServiceRange};
+
 use super::{stop_signal, write_atomically};
 use crate::component::kubeconfig_name;
 use crate::flags::Flags;
@@ -140,7 +142,12 @@ pub async fn run(args: ApiServerArgs) -> Result<(), String> {
     let storage = open_storage(&args.storage, &args.data_dir).await?;
     let mut options = ShellOptions::new(&args.data_dir, args.listen);
     options.extra_sans = args.tls_sans.clone();
-    let started = start(options, Arc::new(ApiServer::new(storage)))
+    // Lab 08's ClusterIP allocator runs in the create path of every Service, keeping its
+    // bitmap in the same storage as the objects.
+    let range = ServiceRange::parse(DEFAULT_SERVICE_RANGE)?;
+    let allocator = ClusterIpAllocator::new(storage.clone(), range);
+    let core = ApiServer::new(storage).with_admission(Arc::new(allocator));
+    let started = start(options, Arc::new(core))
         .await
         .map_err(|e| e.to_string())?;
     if let Some(dir) = &args.kubeconfig_dir {

@@ -8,13 +8,14 @@ use controllers::gc::GarbageCollector;
 use controllers::nodelifecycle::{NodeLifecycleConfig, NodeLifecycleController};
 use controllers::replicaset::ReplicaSetController;
 use controllers::runtime::{Controller, Runner};
+use services::endpoints::EndpointsController;
 
 use super::{ClientArgs, RETRY, connect, mark_ready, stop_signal, wall_clock_now};
 
 /// `skiff controller-manager --help`.
 pub const USAGE: &str = "\
 skiff controller-manager: the reconcile loops that keep the cluster as declared
-(Deployments, ReplicaSets, node lifecycle, garbage collection)
+(Deployments, ReplicaSets, node lifecycle, garbage collection, Endpoints)
 
 Usage: skiff controller-manager --kubeconfig FILE [options]
 
@@ -29,7 +30,7 @@ pub fn parse(args: &[String]) -> Result<Option<ClientArgs>, String> {
     super::scheduler::parse(args)
 }
 
-/// Runs the four controllers until SIGINT or SIGTERM.
+/// Runs the five controllers until SIGINT or SIGTERM.
 pub async fn run(args: ClientArgs) -> Result<(), String> {
     let stop = stop_signal()?;
     let api = connect(&args.kubeconfig)?;
@@ -52,10 +53,14 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
                 api.clone(),
                 GarbageCollector::new()
             )),
+            keep_running("endpoints", synced_tx.clone(), || Runner::new(
+                api.clone(),
+                EndpointsController::new()
+            )),
         );
     };
     let ready = async {
-        for _ in 0..4 {
+        for _ in 0..5 {
             synced_rx.recv().await;
         }
         mark_ready(args.ready_file.as_deref());
