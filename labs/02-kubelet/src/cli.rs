@@ -14,7 +14,8 @@ Usage: kubelet --node NAME [options]
 Options:
   --node NAME            this node's name (required)
   --manifests DIR        run the static pod manifests (*.yaml, *.yml, *.json) of DIR
-  --root DIR             where the runtime keeps sandboxes and logs
+  --root DIR             where the runtime keeps sandboxes and logs, and the kubelet
+                         the pods' ConfigMap and Secret volumes (DIR/pods)
                          (default: a new directory under the system temp dir)
   --image-binary PATH    the program behind the built-in images skiff/* (default: this
                          kubelet binary, which contains them)
@@ -92,6 +93,10 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "--node: {node:?} is not a valid node name (a DNS-1123 subdomain)"
         ));
     }
+    parsed.config.pods_dir = match &parsed.root {
+        Some(root) => root.join("pods"),
+        None => KubeletConfig::new(&node).pods_dir,
+    };
     parsed.config.node_name = node;
     Ok(Command::Run(Box::new(parsed)))
 }
@@ -163,8 +168,11 @@ pub async fn run_with_api<C: api::client::ApiClient>(
     let runtime = Arc::new(
         runtime::RealRuntime::new(config).map_err(|e| format!("starting the runtime: {e}"))?,
     );
+    // Pods' volumes live under the runtime's root, and go with it when it is a temp dir.
+    let mut kubelet_config = args.config.clone();
+    kubelet_config.pods_dir = root.join("pods");
     let mut kubelet = crate::Kubelet::new(
-        args.config,
+        kubelet_config,
         runtime.clone(),
         api,
         crate::RealProber,

@@ -518,3 +518,20 @@ async fn a_missing_key_keeps_the_container_waiting_with_an_event_naming_it() {
     node.run_for(Duration::from_secs(30)).await;
     assert_eq!(node.runtime.envs.lock().unwrap().len(), 1);
 }
+
+#[test]
+fn the_pods_directory_is_under_root_or_per_node_in_the_temp_dir() {
+    use kubelet::cli::{Command, parse};
+    let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let Ok(Command::Run(run)) = parse(&args(&["--node", "n1", "--root", "/srv/skiff"])) else {
+        panic!("parses");
+    };
+    assert_eq!(run.config.pods_dir, Path::new("/srv/skiff/pods"));
+    let Ok(Command::Run(run)) = parse(&args(&["--node", "n1"])) else {
+        panic!("parses");
+    };
+    assert_eq!(
+        run.config.pods_dir,
+        std::env::temp_dir().join("skiff-kubelet/n1/pods")
+    );
+}

@@ -149,12 +149,21 @@ where
         &mut self,
         pod: PodRef,
         sandbox: SandboxId,
-        config: ContainerConfig,
+        mut config: ContainerConfig,
         restarts: i32,
     ) {
         let now = self.clock.now();
         let name = config.name.clone();
-        let mut config = match self.add_service_env(&pod, config).await {
+        if let Err(error) = self.prepare_container(&pod, &mut config).await {
+            self.journal
+                .record(now, format!("start {pod} {name}: failed: {error}"));
+            self.config_event(&pod, &error).await;
+            self.core
+                .start_failed(&pod.uid, &name, CONFIG_ERROR_REASON, error.message, now);
+            return;
+        }
+        // Service variables come first in Kubernetes; the container's own (just resolved) win.
+        let config = match self.add_service_env(&pod, config).await {
             Ok(config) => config,
             Err(error) => {
                 let message = format!("cannot list the services of {}: {error}", pod.namespace);
@@ -165,14 +174,6 @@ where
                 return;
             }
         };
-        if let Err(error) = self.prepare_container(&pod, &mut config).await {
-            self.journal
-                .record(now, format!("start {pod} {name}: failed: {error}"));
-            self.config_event(&pod, &error).await;
-            self.core
-                .start_failed(&pod.uid, &name, CONFIG_ERROR_REASON, error.message, now);
-            return;
-        }
         let id = match self.runtime.create_container(&sandbox, config).await {
             Ok(id) => id,
             Err(error) => {
