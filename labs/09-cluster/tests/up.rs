@@ -405,6 +405,26 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
         output.contains("cluster ready: 2 node(s) Ready"),
         "{output}"
     );
+    for component in [
+        "apiserver",
+        "scheduler",
+        "controller-manager",
+        "kubelet-n1",
+        "proxy-n2",
+    ] {
+        assert!(
+            output.contains(&format!(".. starting {component}")),
+            "{output}"
+        );
+        assert!(
+            output.contains(&format!("ok ready    {component}")),
+            "{output}"
+        );
+        assert!(
+            output.contains(&format!("-- stopped  {component}")),
+            "{output}"
+        );
+    }
     assert!(
         output.contains("stopped: no process left behind"),
         "{output}"

@@ -33,28 +33,42 @@ fn main() {
             print!("{USAGE}");
             0
         }
-        "up" => dispatch(skiff::up::parse(rest), skiff::up::USAGE, skiff::up::run),
+        "up" => dispatch(
+            true,
+            skiff::up::parse(rest),
+            skiff::up::USAGE,
+            skiff::up::run,
+        ),
         "apiserver" => dispatch(
+            false,
             cmd::apiserver::parse(rest),
             cmd::apiserver::USAGE,
             cmd::apiserver::run,
         ),
         "scheduler" => dispatch(
+            false,
             cmd::scheduler::parse(rest),
             cmd::scheduler::USAGE,
             cmd::scheduler::run,
         ),
         "controller-manager" => dispatch(
+            false,
             cmd::controller_manager::parse(rest),
             cmd::controller_manager::USAGE,
             cmd::controller_manager::run,
         ),
         "kubelet" => dispatch(
+            false,
             cmd::kubelet::parse(rest),
             &cmd::kubelet::usage(),
             cmd::kubelet::run,
         ),
-        "proxy" => dispatch(cmd::proxy::parse(rest), cmd::proxy::USAGE, cmd::proxy::run),
+        "proxy" => dispatch(
+            false,
+            cmd::proxy::parse(rest),
+            cmd::proxy::USAGE,
+            cmd::proxy::run,
+        ),
         other => {
             eprintln!("skiff: {other:?} is not a command\n\n{USAGE}");
             2
@@ -63,8 +77,10 @@ fn main() {
     std::process::exit(code);
 }
 
-/// Runs one command: usage on `--help`, exit 2 on a bad flag, 1 when it fails.
+/// Runs one command: usage on `--help`, exit 2 on a bad flag, 1 when it fails. `quiet` logs
+/// only warnings unless `RUST_LOG` says otherwise.
 fn dispatch<A, F: Future<Output = Result<(), String>>>(
+    quiet: bool,
     parsed: Result<Option<A>, String>,
     usage: &str,
     run: impl FnOnce(A) -> F,
@@ -80,7 +96,7 @@ fn dispatch<A, F: Future<Output = Result<(), String>>>(
             return 2;
         }
     };
-    cmd::init_tracing();
+    cmd::init_tracing(if quiet { "warn" } else { "info" });
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {

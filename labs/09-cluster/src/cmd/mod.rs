@@ -19,11 +19,14 @@ use tokio::signal::unix::{SignalKind, signal};
 /// How long a component waits before retrying after the API server failed it.
 pub const RETRY: Duration = Duration::from_secs(1);
 
-/// Sends `tracing` output to stderr, filtered by `RUST_LOG` (default `info`).
-pub fn init_tracing() {
+/// Sends `tracing` output to stderr, filtered by `RUST_LOG` (default `default_level`: `info`
+/// for a component, whose stderr is its log file; `warn` for `skiff up`, whose terminal shows
+/// the progress display).
+pub fn init_tracing(default_level: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default_level.into()),
         )
         .with_writer(std::io::stderr)
         // Colour codes only on a terminal: under `skiff up`, stderr is a log file.
