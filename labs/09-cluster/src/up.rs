@@ -103,6 +103,8 @@ pub async fn run(args: UpArgs) -> Result<(), String> {
     prepare(&layout, args.spec.nodes)?;
     let mut args = args;
     args.spec.listen = pin_port(args.spec.listen)?;
+    // Heartbeats older than this are the previous run's (see `ready_nodes_since`).
+    let since = crate::cmd::wall_clock_now();
     let program = std::env::current_exe().map_err(|e| format!("finding my own binary: {e}"))?;
     let (reports_tx, mut reports) = mpsc::unbounded_channel();
     let components = cluster_components(args.spec.nodes);
@@ -137,6 +139,7 @@ pub async fn run(args: UpArgs) -> Result<(), String> {
         &progress,
         &mut reports,
         &stopping,
+        since,
     )
     .await;
     let admin = match waited {
@@ -152,6 +155,7 @@ pub async fn run(args: UpArgs) -> Result<(), String> {
         &progress,
         &mut reports,
         &stopping,
+        since,
     )
     .await
     .is_none()
@@ -266,14 +270,15 @@ fn show_report(progress: &Progress, report: &Report) {
     }
 }
 
-/// Shows each of `components` starting, then ready as soon as it is; `None` if a stop signal
-/// came first.
+/// Shows each of `components` starting, then ready as soon as it is (a node: with a heartbeat
+/// at `since` or later); `None` if a stop signal came first.
 async fn wait_ready(
     components: &[Component],
     layout: &Layout,
     progress: &Progress,
     reports: &mut mpsc::UnboundedReceiver<Report>,
     stopping: &watch::Receiver<bool>,
+    since: api::Time,
 ) -> Option<()> {
     let mut pending: BTreeMap<String, &Component> = BTreeMap::new();
     for component in components {
@@ -287,7 +292,7 @@ async fn wait_ready(
             admin = HttpApi::from_kubeconfig(&layout.admin_kubeconfig()).ok();
         }
         let ready_nodes = match &admin {
-            Some(api) => ready_nodes(api).await,
+            Some(api) => ready_nodes_since(api, since).await,
             None => Vec::new(),
         };
         let mut now_ready = Vec::new();
@@ -341,6 +346,13 @@ async fn readiness(
 
 /// The names of the nodes whose Ready condition is True.
 pub async fn ready_nodes<C: ApiClient>(api: &C) -> Vec<String> {
+    ready_nodes_since(api, api::Time(i64::MIN)).await
+}
+
+/// The names of the nodes whose Ready condition is True and was reported at `since` or later.
+/// On a resumed cluster the stored Nodes still say Ready from the previous run: only a fresh
+/// heartbeat proves that this run's kubelet is up.
+pub async fn ready_nodes_since<C: ApiClient>(api: &C, since: api::Time) -> Vec<String> {
     let Ok(nodes) = api.list::<Node>(None, &LabelSelector::default()).await else {
         return Vec::new();
     };
@@ -349,9 +361,11 @@ pub async fn ready_nodes<C: ApiClient>(api: &C) -> Vec<String> {
         .into_iter()
         .filter(|node| {
             node.status.as_ref().is_some_and(|s| {
-                s.conditions
-                    .iter()
-                    .any(|c| c.condition_type == "Ready" && c.status == "True")
+                s.conditions.iter().any(|c| {
+                    c.condition_type == "Ready"
+                        && c.status == "True"
+                        && c.last_heartbeat_time.is_some_and(|t| t >= since)
+                })
             })
         })
         .filter_map(|node| node.metadata.name)

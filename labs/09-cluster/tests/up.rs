@@ -451,6 +451,11 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
         "second run exits cleanly:\n{}",
         cluster.output()
     );
+    let output = cluster.output();
+    assert!(
+        output.contains("cluster ready: 2 node(s) Ready"),
+        "{output}"
+    );
     let left = processes_under(&root);
     assert!(left.is_empty(), "processes left behind: {left:#?}");
 }
