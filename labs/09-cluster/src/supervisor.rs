@@ -155,15 +155,28 @@ fn spawn(spec: &ProcessSpec) -> std::io::Result<tokio::process::Child> {
         .create(true)
         .append(true)
         .open(&spec.log_file)?;
-    tokio::process::Command::new(&spec.program)
+    let mut command = tokio::process::Command::new(&spec.program);
+    command
         .args(&spec.args)
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
         // A group of its own: the terminal's Ctrl-C goes to `skiff up` only, and one signal
         // to the group reaches everything the component started.
-        .process_group(0)
-        .spawn()
+        .process_group(0);
+    // SAFETY: the closure runs between fork and exec and makes one async-signal-safe system
+    // call with integer arguments.
+    unsafe {
+        command.pre_exec(|| {
+            // If `skiff up` dies without stopping the cluster (even by SIGKILL), each
+            // component gets the SIGTERM it would have sent, and stops its pods.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.spawn()
 }
 
 /// SIGTERM, wait up to `grace`, then SIGKILL to the whole group.

@@ -458,4 +458,24 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
     );
     let left = processes_under(&root);
     assert!(left.is_empty(), "processes left behind: {left:#?}");
+
+    // Even if `skiff up` itself is killed without a chance to stop anything, each component
+    // gets SIGTERM from the kernel (PR_SET_PDEATHSIG) and stops its pods.
+    let mut cluster = Cluster::up(&data_dir, root.join("up-3.txt"));
+    let api = connect(&data_dir).await;
+    eventually("the web pods running in a third run", || async {
+        let pods = three_running(&api).await?;
+        pods.iter()
+            .all(|p| container_pid(&data_dir, &ip(p)).is_some())
+            .then_some(())
+    })
+    .await;
+    let mut child = cluster.child.take().unwrap();
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    eventually(
+        "every process of the cluster gone after skiff up was killed",
+        || async { processes_under(&root).is_empty().then_some(()) },
+    )
+    .await;
 }
