@@ -308,3 +308,56 @@ async fn deleting_a_namespace_releases_its_services_addresses() {
     );
     assert_eq!(c.allocator.allocated().await.unwrap(), 0);
 }
+
+/// A second hook that refuses Services named `bad-*`, after the allocator has run.
+struct RefuseBad;
+
+impl apiserver::rest::MutatingAdmission for RefuseBad {
+    fn resource(&self) -> &'static str {
+        "services"
+    }
+    fn on_create<'a>(
+        &'a self,
+        object: &'a mut Value,
+    ) -> apiserver::rest::HookFuture<'a, Result<(), apiserver::status::StatusError>> {
+        Box::pin(async move {
+            let name = object["metadata"]["name"].as_str().unwrap_or("");
+            if name.starts_with("bad-") {
+                return Err(apiserver::status::StatusError::new(
+                    403,
+                    "Forbidden",
+                    format!("services {name:?} is forbidden: refused by policy"),
+                ));
+            }
+            Ok(())
+        })
+    }
+    fn on_update(
+        &self,
+        _existing: &Value,
+        _incoming: &mut Value,
+    ) -> Result<(), apiserver::status::StatusError> {
+        Ok(())
+    }
+    fn on_delete<'a>(&'a self, _object: &'a Value) -> apiserver::rest::HookFuture<'a, ()> {
+        Box::pin(async {})
+    }
+}
+
+#[tokio::test]
+async fn a_later_hook_refusing_the_create_gives_the_address_back() {
+    let storage = Arc::new(MemoryStorage::new());
+    let range = ServiceRange::parse(DEFAULT_SERVICE_RANGE).unwrap();
+    let allocator = ClusterIpAllocator::new(storage.clone(), range);
+    let c = Cluster {
+        server: ApiServer::new(storage)
+            .with_admission(Arc::new(allocator.clone()))
+            .with_admission(Arc::new(RefuseBad)),
+        allocator,
+    };
+    let (code, status) = c.create("bad-1", None).await;
+    assert_eq!(code, 403, "{status}");
+    assert_eq!(c.allocator.allocated().await.unwrap(), 0, "no leak");
+    assert_eq!(c.create("good", None).await.0, 201);
+    assert_eq!(c.allocator.allocated().await.unwrap(), 1);
+}

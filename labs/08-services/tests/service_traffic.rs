@@ -26,6 +26,8 @@ use tokio::task::JoinHandle;
 /// An echo pod: answers each connection with its name.
 struct Backend {
     accept_loop: JoinHandle<()>,
+    /// How many connections it has accepted so far.
+    accepted: watch::Receiver<usize>,
 }
 
 impl Backend {
@@ -34,8 +36,10 @@ impl Backend {
             .await
             .expect("bind the pod's address");
         let name = name.to_string();
+        let (count, accepted) = watch::channel(0);
         let accept_loop = tokio::spawn(async move {
             while let Ok((mut conn, _)) = listener.accept().await {
+                count.send_modify(|n| *n += 1);
                 let name = name.clone();
                 // Each connection runs in its own task: stopping the accept loop drains them.
                 tokio::spawn(async move {
@@ -46,7 +50,10 @@ impl Backend {
                 });
             }
         });
-        Backend { accept_loop }
+        Backend {
+            accept_loop,
+            accepted,
+        }
     }
 
     /// Stops accepting (the pod terminates); connections already accepted finish.
@@ -393,4 +400,34 @@ async fn a_service_that_cannot_be_served_does_not_block_the_others() {
     drop(squatter);
     proxy.sync(&[blocked.clone(), fine], &[]).await.unwrap();
     assert!(proxy.address(&blocked, i32::from(blocked_port)).is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_accepted_before_its_endpoint_is_removed_finishes() {
+    let mut cluster = Cluster::new(45).await;
+    cluster.start_pod("echo-0", 1, "node-a").await;
+    cluster.converge().await;
+
+    // A client connects through node-a's proxy and waits until the pod has accepted the
+    // forwarded connection, but sends nothing yet.
+    let mut accepted = cluster.backends["echo-0"].accepted.clone();
+    let mut conn = TcpStream::connect(cluster.address("node-a")).await.unwrap();
+    accepted.wait_for(|n| *n >= 1).await.unwrap();
+
+    // The pod is deleted: it leaves the Endpoints, the proxy's list empties, and the pod
+    // stops accepting.
+    cluster.delete_pod("echo-0").await;
+    cluster.converge().await;
+    cluster.backends.remove("echo-0").unwrap().stop();
+    let refused = call(cluster.address("node-a")).await;
+    assert!(
+        refused.is_err(),
+        "a new connection finds no endpoint: {refused:?}"
+    );
+
+    // The connection accepted before all that still gets its answer.
+    conn.write_all(b"hello").await.unwrap();
+    let mut reply = String::new();
+    conn.read_to_string(&mut reply).await.unwrap();
+    assert_eq!(reply.trim(), "echo-0");
 }

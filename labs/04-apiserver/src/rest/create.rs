@@ -41,14 +41,21 @@ pub async fn create(ctx: &Context, call: &Call) -> Result<Value, StatusError> {
         }
         prepare_for_create(ctx, &mut object);
         ctx.admit(call, None, Some(&object))?;
-        for hook in ctx.mutations_for(resource.plural) {
-            hook.on_create(&mut object).await?;
+        let hooks: Vec<_> = ctx.mutations_for(resource.plural).collect();
+        for (done, hook) in hooks.iter().enumerate() {
+            if let Err(error) = hook.on_create(&mut object).await {
+                // The hooks that did run may have taken something: give it back.
+                for earlier in &hooks[..done] {
+                    earlier.on_delete(&object).await;
+                }
+                return Err(error);
+            }
         }
         let key = resource.key(namespace.as_deref(), &name);
         let result = ctx.storage.create(&key, encode(&object)).await;
         if result.is_err() {
             // Give back what the hooks took for an object that was never stored.
-            for hook in ctx.mutations_for(resource.plural) {
+            for hook in &hooks {
                 hook.on_delete(&object).await;
             }
         }
