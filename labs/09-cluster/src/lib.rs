@@ -8,7 +8,9 @@
 //!   where each keeps its files under the data directory;
 //! - [`backoff`] decides how long a crashed component waits before it is restarted;
 //! - [`supervisor`] starts, watches, restarts and stops those processes;
-//! - [`up`] is `skiff up`: the whole cluster, its progress display, and its clean shutdown.
+//! - [`up`] is `skiff up`: the whole cluster, its readiness checks, and its clean shutdown;
+//!   [`progress`] draws what it shows, and [`demo`] is `skiff up --demo`'s sample app;
+//! - [`flags`] is the small flag parser every subcommand shares.
 
 #![warn(missing_docs)]
 
