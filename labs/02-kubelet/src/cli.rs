@@ -144,3 +144,47 @@ pub fn default_image_binary() -> Option<PathBuf> {
     std::env::current_exe().ok()
 }
 // ANCHOR_END: builtin_images
+
+/// Runs a kubelet configured by `args` against `api` (an in-memory API in the `kubelet`
+/// binary, the API server over HTTPS in `skiff kubelet`) on the real runtime, until `stop`
+/// completes; then stops every pod and, if the runtime root was a temporary one, removes it.
+pub async fn run_with_api<C: api::client::ApiClient>(
+    args: Args,
+    api: C,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), String> {
+    use std::sync::Arc;
+
+    let root = args.root.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("skiff-kubelet-{}", std::process::id()))
+    });
+    let mut config = runtime::RuntimeConfig::new(&root);
+    config.node_name = Some(args.config.node_name.clone());
+    config.image_binary = args.image_binary.clone().or_else(default_image_binary);
+    config.use_cgroups = !args.no_cgroups;
+    if let Some(range) = args.pod_range {
+        config.pod_range = range;
+    }
+    let runtime = Arc::new(
+        runtime::RealRuntime::new(config).map_err(|e| format!("starting the runtime: {e}"))?,
+    );
+    // Pods' volumes live under the runtime's root, and go with it when it is a temp dir.
+    let mut kubelet_config = args.config.clone();
+    kubelet_config.pods_dir = root.join("pods");
+    let mut kubelet = crate::Kubelet::new(
+        kubelet_config,
+        runtime.clone(),
+        api,
+        crate::RealProber,
+        Arc::new(runtime::SystemClock),
+    );
+    kubelet.run(stop).await;
+    drop(kubelet);
+    if let Ok(runtime) = Arc::try_unwrap(runtime) {
+        drop(runtime); // kills and reaps anything left, removes cgroups
+    }
+    if args.root.is_none() {
+        let _ = std::fs::remove_dir_all(&root);
+    }
+    Ok(())
+}

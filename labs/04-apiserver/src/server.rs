@@ -166,6 +166,15 @@ impl ApiServer {
         self.bootstrap().await?;
         let path = request.path.trim_end_matches('/');
         let path = if path.is_empty() { "/" } else { path };
+        if matches!(path, "/healthz" | "/readyz" | "/livez") {
+            // Reaching this line means the bootstrap above succeeded: the storage answers.
+            // (A storage failure there is a 503, which is what a readiness probe should see.)
+            return Ok(ApiResponse::Full {
+                status: 200,
+                content_type: "text/plain".to_string(),
+                body: bytes::Bytes::from_static(b"ok"),
+            });
+        }
         if let Some(document) = discovery::document(path) {
             return ok(200, &document);
         }

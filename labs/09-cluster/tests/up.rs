@@ -1,0 +1,481 @@
+//! End to end: `skiff up --nodes 2` as real processes, real TCP, real pods; then a clean stop
+//! that leaves no process behind, and a second `skiff up` on the same data dir that resumes.
+//!
+//! Every wait polls with a generous deadline as a safety net; nothing asserts a duration.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use api::client::{ApiClient, DeleteOptions};
+use api::{LabelSelector, Object, Pod, PodPhase};
+use apiserver::client::HttpApi;
+use services::proxy_wiring::NodeView;
+
+/// The safety net for each wait: far longer than any step takes, even on a busy machine.
+const DEADLINE: Duration = Duration::from_secs(180);
+const POLL: Duration = Duration::from_millis(250);
+
+const DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: echo
+        image: skiff/echo
+";
+
+const SERVICE: &str = "\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: default
+spec:
+  selector:
+    app: web
+  ports:
+  - port: 8080
+    targetPort: 8080
+";
+
+/// One HTTP/1.0 GET of `/` at `address`; the whole answer, or `None` if the connection fails.
+async fn http_get(address: (std::net::Ipv4Addr, u16)) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.ok()?;
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").await.ok()?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.ok()?;
+    Some(String::from_utf8_lossy(&answer).into_owned())
+}
+
+/// A running `skiff up`; dropping it (say, when an assertion fails) stops the cluster.
+struct Cluster {
+    child: Option<Child>,
+    output: PathBuf,
+}
+
+impl Cluster {
+    fn up(data_dir: &Path, output: PathBuf) -> Cluster {
+        let log = std::fs::File::create(&output).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_skiff"))
+            .args([
+                "up",
+                "--nodes",
+                "2",
+                "--listen",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
+            .arg(data_dir)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("starting skiff up");
+        Cluster {
+            child: Some(child),
+            output,
+        }
+    }
+
+    fn output(&self) -> String {
+        std::fs::read_to_string(&self.output).unwrap_or_default()
+    }
+
+    /// SIGINT, as Ctrl-C would; returns whether `skiff up` exited successfully.
+    fn interrupt(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else {
+            return false;
+        };
+        // SAFETY: a plain system call with integer arguments.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status.success();
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return false;
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            self.interrupt();
+        }
+    }
+}
+
+/// Polls `check` until it gives a value; panics with `what` after the deadline.
+async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+    what: &str,
+    mut check: impl FnMut() -> F,
+) -> T {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting: {what}");
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+async fn connect(data_dir: &Path) -> HttpApi {
+    let url_file = data_dir.join("apiserver.url");
+    let kubeconfig = data_dir.join("kubeconfigs/admin.kubeconfig");
+    eventually("the API server's URL file", || async {
+        url_file.exists().then_some(())
+    })
+    .await;
+    HttpApi::from_kubeconfig(&kubeconfig).unwrap()
+}
+
+async fn web_pods(api: &HttpApi) -> Vec<Pod> {
+    api.list::<Pod>(
+        Some("default"),
+        &LabelSelector::from_pairs([("app", "web")]),
+    )
+    .await
+    .map(|l| l.items)
+    .unwrap_or_default()
+}
+
+/// The pods that are Running with an IP and not being deleted, when there are exactly 3.
+async fn three_running(api: &HttpApi) -> Option<Vec<Pod>> {
+    let running: Vec<Pod> = web_pods(api)
+        .await
+        .into_iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .filter(|p| {
+            p.status
+                .as_ref()
+                .is_some_and(|s| s.phase == Some(PodPhase::Running) && s.pod_ip.is_some())
+        })
+        .collect();
+    (running.len() == 3).then_some(running)
+}
+
+fn name(pod: &Pod) -> String {
+    pod.metadata.name.clone().unwrap()
+}
+
+fn ip(pod: &Pod) -> String {
+    pod.status.as_ref().unwrap().pod_ip.clone().unwrap()
+}
+
+fn restart_count(pod: &Pod) -> i32 {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.first())
+        .map_or(0, |c| c.restart_count)
+}
+
+/// Every process whose command line or working directory mentions `dir`, as "pid: cmdline".
+fn processes_under(dir: &Path) -> Vec<String> {
+    let needle = dir.display().to_string();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline"))
+            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+            .unwrap_or_default();
+        let cwd = std::fs::read_link(entry.path().join("cwd"))
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        if cmdline.contains(&needle) || cwd.contains(&needle) {
+            found.push(format!("{pid}: {cmdline} (in {cwd})"));
+        }
+    }
+    found
+}
+
+/// The pid of the container process of the pod with IP `ip` (the runtime gives each
+/// container `POD_IP` in its environment and runs it in the pod's directory under `dir`).
+fn container_pid(dir: &Path, ip: &str) -> Option<i32> {
+    let wanted = format!("POD_IP={ip}");
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let in_dir = std::fs::read_link(entry.path().join("cwd")).is_ok_and(|p| p.starts_with(dir));
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        let has_ip = environ
+            .split(|b| *b == 0)
+            .any(|var| var == wanted.as_bytes());
+        if in_dir && has_ip {
+            return Some(pid);
+        }
+    }
+    None
+}
+
+/// The pids of the `skiff scheduler` processes of the cluster in `dir`.
+fn scheduler_pids(dir: &Path) -> Vec<i32> {
+    pids_matching(&format!("scheduler --kubeconfig {}", dir.display()))
+}
+
+/// The pids of the processes whose command line contains `needle`.
+fn pids_matching(needle: &str) -> Vec<i32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline"))
+            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+            .unwrap_or_default();
+        if cmdline.contains(needle) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+fn kubectl(kubeconfig: &Path, args: &[&str]) -> Option<String> {
+    let output = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .output()
+        .ok()?; // no kubectl on PATH: skip that part
+    assert!(
+        output.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(tmp.path()).unwrap();
+    let data_dir = root.join("data");
+    let mut cluster = Cluster::up(&data_dir, root.join("up-1.txt"));
+    let api = connect(&data_dir).await;
+
+    // Both nodes register and report Ready.
+    eventually("2 Ready nodes", || async {
+        (skiff::up::ready_nodes(&api).await.len() == 2).then_some(())
+    })
+    .await;
+
+    // A Deployment of 3: the controllers make the pods, the scheduler binds them, the kubelets
+    // run them as real processes with IPs of their own.
+    let Object::Deployment(deployment) = api::parse_manifests(DEPLOYMENT).unwrap().remove(0) else {
+        panic!("the manifest is a Deployment");
+    };
+    api.create(deployment).await.unwrap();
+    let pods = eventually("3 web pods Running with IPs", || three_running(&api)).await;
+    let mut ips: Vec<String> = pods.iter().map(ip).collect();
+    ips.sort();
+    ips.dedup();
+    assert_eq!(ips.len(), 3, "each pod has its own IP: {ips:?}");
+
+    // A Service in front of them: the API server gives it a ClusterIP, the Endpoints
+    // controller lists the pods, and node n1's proxy forwards its address on that node.
+    let Object::Service(service) = api::parse_manifests(SERVICE).unwrap().remove(0) else {
+        panic!("the manifest is a Service");
+    };
+    let service = api.create(service).await.unwrap();
+    let cluster_ip: std::net::Ipv4Addr = service.spec.cluster_ip.clone().unwrap().parse().unwrap();
+    let address = (NodeView::Node(0).address(cluster_ip), 8080);
+    let answer = eventually("an answer through node n1's proxy", || async {
+        let answer = http_get(address).await?;
+        answer.contains("hello from pod web-").then_some(answer)
+    })
+    .await;
+    assert!(answer.contains("namespace default"), "{answer}");
+
+    // kill -9 one pod's process: its kubelet restarts the container in place.
+    let victim = pods[0].clone();
+    let pid = container_pid(&data_dir, &ip(&victim)).unwrap_or_else(|| {
+        panic!(
+            "no process found for pod {} at {}",
+            name(&victim),
+            ip(&victim)
+        )
+    });
+    // SAFETY: a plain system call with integer arguments.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    let restarted = eventually("the killed container restarted", || async {
+        let pod: Pod = api.get(Some("default"), &name(&victim)).await.ok()?;
+        let running = pod.status.as_ref()?.phase == Some(PodPhase::Running);
+        (restart_count(&pod) >= 1 && running).then_some(pod)
+    })
+    .await;
+    assert_eq!(restart_count(&restarted), 1, "restarted exactly once");
+
+    // The API server itself crashes: the supervisor brings it back on the same port, and
+    // every component finds it again (the replacement below needs the controller manager,
+    // the scheduler and a kubelet all talking to the new process).
+    let apiserver = pids_matching(&format!("apiserver --data-dir {}", data_dir.display()));
+    assert_eq!(apiserver.len(), 1, "one API server process: {apiserver:?}");
+    // SAFETY: a plain system call with integer arguments.
+    assert_eq!(unsafe { libc::kill(apiserver[0], libc::SIGKILL) }, 0);
+    eventually("the API server restarted and answering", || async {
+        let now = pids_matching(&format!("apiserver --data-dir {}", data_dir.display()));
+        let answering = api
+            .list::<Pod>(Some("default"), &LabelSelector::default())
+            .await
+            .is_ok();
+        (now.len() == 1 && now != apiserver && answering).then_some(())
+    })
+    .await;
+
+    // Delete another pod: its ReplicaSet makes a replacement.
+    let deleted = name(&pods[1]);
+    api.delete::<Pod>(Some("default"), &deleted, DeleteOptions::default())
+        .await
+        .unwrap();
+    let healed = eventually("a replacement for the deleted pod", || async {
+        let pods = three_running(&api).await?;
+        pods.iter().all(|p| name(p) != deleted).then_some(pods)
+    })
+    .await;
+    assert!(healed.iter().all(|p| name(p) != deleted));
+
+    // A crashed component is restarted by the supervisor, and the crash is reported.
+    let scheduler = scheduler_pids(&data_dir);
+    assert_eq!(scheduler.len(), 1, "one scheduler process: {scheduler:?}");
+    // SAFETY: a plain system call with integer arguments.
+    assert_eq!(unsafe { libc::kill(scheduler[0], libc::SIGKILL) }, 0);
+    eventually("the scheduler restarted", || async {
+        let now = scheduler_pids(&data_dir);
+        (now.len() == 1 && now != scheduler).then_some(())
+    })
+    .await;
+    let output = cluster.output();
+    assert!(
+        output.contains("!! crashed  scheduler             killed by signal 9; restarting in 1s"),
+        "{output}"
+    );
+
+    // Real kubectl sees the same cluster, when it is installed.
+    let kubeconfig = data_dir.join("kubeconfigs/admin.kubeconfig");
+    if let Some(nodes) = kubectl(&kubeconfig, &["get", "nodes"]) {
+        assert!(nodes.contains("n1") && nodes.contains("n2"), "{nodes}");
+        let pods = kubectl(&kubeconfig, &["get", "pods", "-o", "wide"]).unwrap();
+        assert_eq!(pods.matches("Running").count(), 3, "{pods}");
+    }
+
+    // Ctrl-C: everything stops, pods included.
+    assert!(
+        cluster.interrupt(),
+        "skiff up exits cleanly:\n{}",
+        cluster.output()
+    );
+    let output = cluster.output();
+    assert!(
+        output.contains("cluster ready: 2 node(s) Ready"),
+        "{output}"
+    );
+    for component in [
+        "apiserver",
+        "scheduler",
+        "controller-manager",
+        "kubelet-n1",
+        "proxy-n2",
+    ] {
+        assert!(
+            output.contains(&format!(".. starting {component}")),
+            "{output}"
+        );
+        assert!(
+            output.contains(&format!("ok ready    {component}")),
+            "{output}"
+        );
+        assert!(
+            output.contains(&format!("-- stopped  {component}")),
+            "{output}"
+        );
+    }
+    assert!(
+        output.contains("stopped: no process left behind"),
+        "{output}"
+    );
+    let left = processes_under(&root);
+    assert!(left.is_empty(), "processes left behind: {left:#?}");
+
+    // Again on the same data dir: same tokens and PKI, same store, so the same Deployment
+    // and its pods come back.
+    let mut cluster = Cluster::up(&data_dir, root.join("up-2.txt"));
+    let api = connect(&data_dir).await;
+    // The stored statuses still say Running from the first run: what proves the resume is a
+    // live process behind each pod's IP.
+    let resumed = eventually("the web pods running again after a restart", || async {
+        let pods = three_running(&api).await?;
+        pods.iter()
+            .all(|p| container_pid(&data_dir, &ip(p)).is_some())
+            .then_some(pods)
+    })
+    .await;
+    assert_eq!(resumed.len(), 3);
+    assert!(
+        cluster.interrupt(),
+        "second run exits cleanly:\n{}",
+        cluster.output()
+    );
+    let output = cluster.output();
+    assert!(
+        output.contains("cluster ready: 2 node(s) Ready"),
+        "{output}"
+    );
+    let left = processes_under(&root);
+    assert!(left.is_empty(), "processes left behind: {left:#?}");
+
+    // Even if `skiff up` itself is killed without a chance to stop anything, each component
+    // gets SIGTERM from the kernel (PR_SET_PDEATHSIG) and stops its pods.
+    let mut cluster = Cluster::up(&data_dir, root.join("up-3.txt"));
+    let api = connect(&data_dir).await;
+    eventually("the web pods running in a third run", || async {
+        let pods = three_running(&api).await?;
+        pods.iter()
+            .all(|p| container_pid(&data_dir, &ip(p)).is_some())
+            .then_some(())
+    })
+    .await;
+    let mut child = cluster.child.take().unwrap();
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    eventually(
+        "every process of the cluster gone after skiff up was killed",
+        || async { processes_under(&root).is_empty().then_some(()) },
+    )
+    .await;
+}
