@@ -8,6 +8,8 @@
 //! Needs the `etcd` binary for the etcd row (Debian: `apt-get install etcd-server`); without it
 //! that test says so and passes, unless `SKIFF_REQUIRE_ETCD=1`, as in CI.
 
+mod common;
+
 use std::future::Future;
 use std::net::TcpListener;
 use std::pin::Pin;
@@ -832,4 +834,103 @@ async fn bad_etcd_urls_are_refused_with_the_reason() {
         panic!("a closed port was accepted");
     };
     assert!(matches!(error, StorageError::Unavailable { .. }), "{error}");
+}
+
+/// Drives a whole `ApiServer` on `storage`: create, read, a stale update refused, watch from a
+/// version, delete. The backend must be invisible to the API's clients.
+async fn the_api_server_works_on(storage: Arc<dyn Storage>) {
+    use apiserver::ApiServer;
+    use apiserver::request::{ApiResponse, Handler};
+    use common::{next_event, pod, request, summary};
+
+    let server = ApiServer::new(storage);
+    let call = async |method: &str, target: &str, body: Option<&serde_json::Value>| match server
+        .handle(request(method, target, body))
+        .await
+    {
+        ApiResponse::Full { status, body, .. } => (
+            status,
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+        ),
+        ApiResponse::Stream { status, .. } => panic!("{method} {target}: a stream ({status})"),
+    };
+    let pods = "/api/v1/namespaces/default/pods";
+
+    let (code, created) = call("POST", pods, Some(&pod("web-1"))).await;
+    assert_eq!(code, 201, "{created}");
+    let version = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, read) = call("GET", &format!("{pods}/web-1"), None).await;
+    assert_eq!(
+        (code, &read["metadata"]["resourceVersion"]),
+        (200, &created["metadata"]["resourceVersion"])
+    );
+
+    let mut changed = read.clone();
+    changed["metadata"]["labels"] = serde_json::json!({"tier": "front"});
+    let (code, updated) = call("PUT", &format!("{pods}/web-1"), Some(&changed)).await;
+    assert_eq!(code, 200, "{updated}");
+    let (code, stale) = call("PUT", &format!("{pods}/web-1"), Some(&changed)).await;
+    assert_eq!((code, stale["reason"].as_str()), (409, Some("Conflict")));
+
+    let ApiResponse::Stream { mut chunks, .. } = server
+        .handle(request(
+            "GET",
+            &format!("{pods}?watch=true&resourceVersion={version}"),
+            None,
+        ))
+        .await
+    else {
+        panic!("a watch answers with a stream");
+    };
+    let (code, _) = call("POST", pods, Some(&pod("web-2"))).await;
+    assert_eq!(code, 201);
+    assert_eq!(
+        summary(&next_event(&mut chunks).await),
+        ("MODIFIED".into(), "web-1".into())
+    );
+    assert_eq!(
+        summary(&next_event(&mut chunks).await),
+        ("ADDED".into(), "web-2".into())
+    );
+
+    let (code, _) = call(
+        "DELETE",
+        &format!("{pods}/web-2?gracePeriodSeconds=0"),
+        None,
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        summary(&next_event(&mut chunks).await),
+        ("DELETED".into(), "web-2".into())
+    );
+    let (code, gone) = call("GET", &format!("{pods}/web-2"), None).await;
+    assert_eq!((code, gone["reason"].as_str()), (404, Some("NotFound")));
+    let (code, list) = call("GET", pods, None).await;
+    assert_eq!(code, 200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_server_runs_on_the_embedded_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = EmbeddedStorage::open(dir.path()).unwrap();
+    the_api_server_works_on(Arc::new(storage)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_server_runs_on_a_real_etcd() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((_etcd, storage)) = start_etcd(dir.path()).await else {
+        assert!(
+            std::env::var("SKIFF_REQUIRE_ETCD").is_err(),
+            "SKIFF_REQUIRE_ETCD is set but the etcd binary was not found"
+        );
+        println!("skipped: no etcd binary on PATH (apt-get install etcd-server)");
+        return;
+    };
+    the_api_server_works_on(Arc::new(storage)).await;
 }

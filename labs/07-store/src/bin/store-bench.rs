@@ -6,7 +6,10 @@
 //! commit, beside etcd's published figure. The second puts the same load through etcd's JSON
 //! gateway (`POST /v3/kv/put`, one keep-alive connection per client) against skiff-store's
 //! gateway and, if an `etcd` binary is on PATH, a one-member real etcd on the same machine
-//! and disk. Run with `cargo xtask bench --lab 7` (release mode).
+//! and disk. The third, through the same gateway on both, reads (single-key ranges at 1 and
+//! 16 clients, a prefix range of 1,000 keys; etcd's are linearizable, its default) and times
+//! a put's event reaching 1,000 watch streams. Run with `cargo xtask bench --lab 7` (release
+//! mode).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -15,6 +18,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+use std::sync::mpsc;
 
 use store::{DurableOptions, DurableStore, PutRequest};
 
@@ -76,6 +81,8 @@ fn gateway_table() -> store::Result<()> {
         let reference = if clients == 1 { ETCD_ONE_CLIENT } else { "" };
         println!("| {clients} | {skiff_rate:.0} | {etcd_rate} | {reference} |");
     }
+    println!();
+    reads_and_watch_table(&skiff, etcd.as_ref())?;
     drop(etcd);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
@@ -83,13 +90,42 @@ fn gateway_table() -> store::Result<()> {
 
 /// Writes per second of `clients` connections putting for [`RUN_FOR`] through the gateway.
 fn over_gateway(address: &str, clients: usize) -> store::Result<f64> {
+    let value = b64(&"x".repeat(VALUE_BYTES));
+    calls_per_second(address, clients, move |client, n| {
+        let key = b64(&format!("/bench/{client}/{}", n % 1000));
+        (
+            "/v3/kv/put",
+            format!(r#"{{"key":"{key}","value":"{value}"}}"#),
+        )
+    })
+}
+
+/// Calls per second of `clients` keep-alive connections each repeating `request(client, n)`
+/// (a path and a JSON body) for [`RUN_FOR`], waiting for each answer before the next call.
+fn calls_per_second(
+    address: &str,
+    clients: usize,
+    request: impl Fn(usize, u64) -> (&'static str, String) + Send + Sync + 'static,
+) -> store::Result<f64> {
     let stop = Arc::new(AtomicBool::new(false));
-    let writes = Arc::new(AtomicU64::new(0));
+    let calls = Arc::new(AtomicU64::new(0));
+    let request = Arc::new(request);
     let started = Instant::now();
     let workers: Vec<_> = (0..clients)
         .map(|client| {
-            let (address, stop, writes) = (address.to_string(), stop.clone(), writes.clone());
-            std::thread::spawn(move || put_over_http(&address, client, &stop, &writes))
+            let (address, stop, calls) = (address.to_string(), stop.clone(), calls.clone());
+            let request = request.clone();
+            std::thread::spawn(move || -> store::Result<()> {
+                let mut connection = Connection::open(&address)?;
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let (path, body) = request(client, n);
+                    connection.call(path, &body)?;
+                    calls.fetch_add(1, Ordering::Relaxed);
+                    n += 1;
+                }
+                Ok(())
+            })
         })
         .collect();
     std::thread::sleep(RUN_FOR);
@@ -97,45 +133,68 @@ fn over_gateway(address: &str, clients: usize) -> store::Result<f64> {
     for worker in workers {
         worker.join().expect("a client panicked")?;
     }
-    Ok(writes.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+    Ok(calls.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
 }
 
-/// One client: puts on one keep-alive connection until stopped.
-fn put_over_http(
-    address: &str,
-    client: usize,
-    stop: &AtomicBool,
-    writes: &AtomicU64,
-) -> store::Result<()> {
+/// Base64, as the JSON gateway wants keys and values.
+fn b64(text: &str) -> String {
     use base64::Engine;
-    let stream = TcpStream::connect(address)?;
-    stream.set_nodelay(true)?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut writer = stream;
-    let value = base64::engine::general_purpose::STANDARD.encode(vec![b'x'; VALUE_BYTES]);
-    let mut n = 0u64;
-    while !stop.load(Ordering::Relaxed) {
-        let key = base64::engine::general_purpose::STANDARD
-            .encode(format!("/bench/{client}/{}", n % 1000));
-        let body = format!(r#"{{"key":"{key}","value":"{value}"}}"#);
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// One keep-alive HTTP/1.1 connection to a gateway.
+struct Connection {
+    address: String,
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Connection {
+    fn open(address: &str) -> store::Result<Connection> {
+        let writer = TcpStream::connect(address)?;
+        writer.set_nodelay(true)?;
+        Ok(Connection {
+            address: address.to_string(),
+            reader: BufReader::new(writer.try_clone()?),
+            writer,
+        })
+    }
+
+    /// Sends `POST path` with a JSON body, without reading the answer.
+    fn send(&mut self, path: &str, body: &str) -> std::io::Result<()> {
         let request = format!(
-            "POST /v3/kv/put HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.address,
             body.len()
         );
-        writer.write_all(request.as_bytes())?;
-        writer.flush()?;
-        let status = read_response(&mut reader)?;
-        if status != 200 {
-            return Err(store::StoreError::Io(format!("put answered {status}")));
-        }
-        writes.fetch_add(1, Ordering::Relaxed);
-        n += 1;
+        self.writer.write_all(request.as_bytes())?;
+        self.writer.flush()
     }
-    Ok(())
+
+    /// One call: sends it and reads the whole answer, which must be 200 OK.
+    fn call(&mut self, path: &str, body: &str) -> store::Result<()> {
+        self.send(path, body)?;
+        match read_response(&mut self.reader)? {
+            200 => Ok(()),
+            status => Err(store::StoreError::Io(format!("{path} answered {status}"))),
+        }
+    }
 }
 
 /// Reads one response (Content-Length or chunked body); returns its status.
 fn read_response(reader: &mut impl BufRead) -> std::io::Result<u16> {
+    let (status, length, chunked) = read_head(reader)?;
+    if !chunked {
+        reader.read_exact(&mut vec![0; length])?;
+        return Ok(status);
+    }
+    while !read_chunk(reader)?.is_empty() {}
+    Ok(status)
+}
+
+/// Reads a response's status line and headers: its status, Content-Length and whether the
+/// body is chunked.
+fn read_head(reader: &mut impl BufRead) -> std::io::Result<(u16, usize, bool)> {
     let mut line = String::new();
     reader.read_line(&mut line)?;
     let status = line
@@ -146,29 +205,31 @@ fn read_response(reader: &mut impl BufRead) -> std::io::Result<u16> {
     let (mut length, mut chunked) = (0usize, false);
     loop {
         line.clear();
-        reader.read_line(&mut line)?;
+        if reader.read_line(&mut line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
         let header = line.trim().to_ascii_lowercase();
         if header.is_empty() {
-            break;
+            return Ok((status, length, chunked));
         }
         if let Some(value) = header.strip_prefix("content-length:") {
             length = value.trim().parse().unwrap_or(0);
         }
         chunked |= header == "transfer-encoding: chunked";
     }
-    if !chunked {
-        reader.read_exact(&mut vec![0; length])?;
-        return Ok(status);
+}
+
+/// Reads one chunk of a chunked body; empty at its end.
+fn read_chunk(reader: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
     }
-    loop {
-        line.clear();
-        reader.read_line(&mut line)?;
-        let size = usize::from_str_radix(line.trim(), 16).unwrap_or(0);
-        reader.read_exact(&mut vec![0; size + 2])?;
-        if size == 0 {
-            return Ok(status);
-        }
-    }
+    let size = usize::from_str_radix(line.trim(), 16).unwrap_or(0);
+    let mut chunk = vec![0; size + 2];
+    reader.read_exact(&mut chunk)?;
+    chunk.truncate(size);
+    Ok(chunk)
 }
 
 /// A one-member etcd on free ports, killed when dropped.
@@ -293,4 +354,185 @@ fn write_until_stopped(
         n += 1;
     }
     Ok(())
+}
+
+/// Keys stored for the read benchmarks, and watchers opened for the fan-out.
+const STORED_KEYS: usize = 1000;
+const WATCHERS: usize = 1000;
+/// Puts whose delivery to every watcher is timed.
+const WATCHED_PUTS: usize = 5;
+
+/// Range reads and watch fan-out through the gateway, skiff-store beside etcd.
+fn reads_and_watch_table(skiff: &str, etcd: Option<&Etcd>) -> store::Result<()> {
+    let skiff_cells = reads_and_watch(skiff)?;
+    let etcd_cells = match etcd {
+        Some(etcd) => reads_and_watch(&etcd.address)?,
+        None => vec!["not installed".to_string(); skiff_cells.len()],
+    };
+    println!(
+        "Reads (`POST /v3/kv/range` over {STORED_KEYS} stored keys of {VALUE_BYTES} bytes) and \
+         watch fan-out (`POST /v3/watch` on a prefix, {WATCHERS} streams, {WATCHED_PUTS} puts):"
+    );
+    println!();
+    println!("| measure | skiff-store | etcd 3.4 (1 member) |");
+    println!("|---|---:|---:|");
+    let rows = [
+        "single-key range, 1 client",
+        "single-key range, 16 clients",
+        "prefix range of 1,000 keys",
+        "put to one watcher notified, p50",
+        "put to one watcher notified, p99",
+        "put to all 1,000 watchers notified, worst put",
+    ];
+    for ((row, skiff), etcd) in rows.iter().zip(&skiff_cells).zip(&etcd_cells) {
+        println!("| {row} | {skiff} | {etcd} |");
+    }
+    Ok(())
+}
+
+/// The cells of one server's column, in the rows' order.
+fn reads_and_watch(address: &str) -> store::Result<Vec<String>> {
+    store_keys(address)?;
+    let mut cells = Vec::new();
+    for clients in [1, 16] {
+        // Each call reads one key, spread over the stored keys.
+        let rate = calls_per_second(address, clients, |client, n| {
+            let key = b64(&format!(
+                "/range/{:04}",
+                (client * 61 + n as usize) % STORED_KEYS
+            ));
+            ("/v3/kv/range", format!(r#"{{"key":"{key}"}}"#))
+        })?;
+        cells.push(format!("{rate:.0} reads/s"));
+    }
+    cells.push(format!("{:.2} ms per range", prefix_range_ms(address)?));
+    let mut latencies = watch_fan_out(address)?;
+    latencies.sort();
+    for at in [
+        latencies.len() / 2,
+        latencies.len() * 99 / 100,
+        latencies.len() - 1,
+    ] {
+        cells.push(format!("{:.2} ms", latencies[at].as_secs_f64() * 1000.0));
+    }
+    Ok(cells)
+}
+
+/// Stores [`STORED_KEYS`] keys `/range/NNNN`, 16 connections at a time (each put is durable).
+fn store_keys(address: &str) -> store::Result<()> {
+    let value = b64(&"x".repeat(VALUE_BYTES));
+    let writers: Vec<_> = (0..16)
+        .map(|writer| {
+            let (address, value) = (address.to_string(), value.clone());
+            std::thread::spawn(move || -> store::Result<()> {
+                let mut connection = Connection::open(&address)?;
+                for n in (writer..STORED_KEYS).step_by(16) {
+                    let key = b64(&format!("/range/{n:04}"));
+                    let body = format!(r#"{{"key":"{key}","value":"{value}"}}"#);
+                    connection.call("/v3/kv/put", &body)?;
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().expect("a writer panicked")?;
+    }
+    Ok(())
+}
+
+/// Mean milliseconds to read the whole `/range/` prefix (all stored keys) on one connection.
+fn prefix_range_ms(address: &str) -> store::Result<f64> {
+    const RANGES: u32 = 50;
+    let mut connection = Connection::open(address)?;
+    let body = format!(
+        r#"{{"key":"{}","range_end":"{}"}}"#,
+        b64("/range/"),
+        b64("/range0")
+    );
+    let started = Instant::now();
+    for _ in 0..RANGES {
+        connection.call("/v3/kv/range", &body)?;
+    }
+    Ok(started.elapsed().as_secs_f64() * 1000.0 / f64::from(RANGES))
+}
+
+/// Opens [`WATCHERS`] watch streams on `/watched/`, then puts [`WATCHED_PUTS`] keys one at a
+/// time; returns, for every put and watcher, the time from sending the put to that watcher
+/// reading the event. The latest of each put's is what "all watchers notified" means.
+fn watch_fan_out(address: &str) -> store::Result<Vec<Duration>> {
+    let (ready_tx, ready) = mpsc::channel();
+    let (delivered_tx, delivered) = mpsc::channel();
+    let mut streams = Vec::new();
+    let mut watchers = Vec::new();
+    for _ in 0..WATCHERS {
+        let connection = Connection::open(address)?;
+        streams.push(connection.writer.try_clone()?);
+        let (ready_tx, delivered_tx) = (ready_tx.clone(), delivered_tx.clone());
+        // A thousand blocking readers: a small stack each is plenty.
+        let watcher = std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(move || watch(connection, &ready_tx, &delivered_tx))?;
+        watchers.push(watcher);
+    }
+    drop((ready_tx, delivered_tx));
+    for _ in 0..WATCHERS {
+        // Every stream must be created before the first put, or its event would be missed.
+        ready
+            .recv()
+            .map_err(|_| store::StoreError::Io("a watch stream was not created".into()))?;
+    }
+    let mut writer = Connection::open(address)?;
+    let mut latencies = Vec::new();
+    for n in 0..WATCHED_PUTS {
+        let sent = Instant::now();
+        let body = format!(
+            r#"{{"key":"{}","value":"{}"}}"#,
+            b64(&format!("/watched/{n}")),
+            b64("v")
+        );
+        writer.call("/v3/kv/put", &body)?;
+        for _ in 0..WATCHERS {
+            // A safety net only: a lost event must fail the run, not hang it.
+            let at = delivered
+                .recv_timeout(Duration::from_secs(60))
+                .map_err(|_| store::StoreError::Io("a watcher missed an event".into()))?;
+            latencies.push(at - sent);
+        }
+    }
+    for stream in streams {
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    }
+    for watcher in watchers {
+        let _ = watcher.join();
+    }
+    Ok(latencies)
+}
+
+/// One watcher: creates its watch, says it is ready, then reports the instant each message
+/// with events arrives, until its connection is shut down.
+fn watch(
+    mut connection: Connection,
+    ready: &mpsc::Sender<()>,
+    delivered: &mpsc::Sender<Instant>,
+) -> std::io::Result<()> {
+    let body = format!(
+        r#"{{"create_request":{{"key":"{}","range_end":"{}"}}}}"#,
+        b64("/watched/"),
+        b64("/watched0")
+    );
+    connection.send("/v3/watch", &body)?;
+    read_head(&mut connection.reader)?;
+    // The first message confirms the watch is created.
+    read_chunk(&mut connection.reader)?;
+    let _ = ready.send(());
+    loop {
+        let chunk = read_chunk(&mut connection.reader)?;
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        if String::from_utf8_lossy(&chunk).contains("\"events\"") {
+            let _ = delivered.send(Instant::now());
+        }
+    }
 }
