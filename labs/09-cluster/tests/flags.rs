@@ -139,3 +139,49 @@ fn an_unknown_command_or_flag_exits_2_with_the_reason() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--nodes: 0 is not between 1 and 89"));
 }
+
+#[test]
+fn a_bad_encryption_config_stops_the_api_server_naming_the_flag_and_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("encryption.yaml");
+    // A 16-byte key: AES-256 needs 32.
+    std::fs::write(
+        &config,
+        "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n  - resources: [secrets]\n    providers:\n      - aesgcm:\n          keys:\n            - name: key1\n              secret: MDEyMzQ1Njc4OWFiY2RlZg==\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_skiff"))
+        .args([
+            "apiserver",
+            "--storage",
+            "memory",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path().join("apiserver"))
+        .arg("--encryption-config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--encryption-config"), "{stderr}");
+    assert!(
+        stderr.contains("keys[0].secret: must decode to 32 bytes for AES-256, got 16"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_api_server_reads_its_encryption_config_flag() {
+    let parsed = skiff::cmd::apiserver::parse(&args("--encryption-config /etc/skiff/enc.yaml"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        parsed.encryption_config,
+        Some(std::path::PathBuf::from("/etc/skiff/enc.yaml"))
+    );
+    let defaults = skiff::cmd::apiserver::parse(&[]).unwrap().unwrap();
+    assert_eq!(defaults.encryption_config, None);
+}

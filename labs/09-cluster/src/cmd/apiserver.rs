@@ -12,6 +12,7 @@ use apiserver::storage::etcd::EtcdStorage;
 use apiserver::storage::memory::MemoryStorage;
 
 use services::clusterip::{ClusterIpAllocator, DEFAULT_SERVICE_RANGE, ServiceRange};
+use services::encryption::{self, EncryptionConfig};
 
 use super::{stop_signal, write_atomically};
 use crate::component::kubeconfig_name;
@@ -31,6 +32,9 @@ Options:
   --url-file FILE       write the URL clients should use to FILE once serving
   --kubeconfig-dir DIR  write a kubeconfig for every identity of the token file to DIR
   --tls-san NAME        an extra DNS name or IP for the serving certificate (repeatable)
+  --encryption-config FILE
+                        encrypt Secrets at rest with the keys of this EncryptionConfiguration
+                        (lab 08; the first provider encrypts, every listed one decrypts)
   -h, --help            print this help
 
 Environment: SKIFF_STORAGE sets the default of --storage. RUST_LOG=debug logs every request.
@@ -83,6 +87,8 @@ pub struct ApiServerArgs {
     pub kubeconfig_dir: Option<PathBuf>,
     /// `--tls-san`, in order.
     pub tls_sans: Vec<String>,
+    /// `--encryption-config`: Secrets are encrypted at rest when given.
+    pub encryption_config: Option<PathBuf>,
 }
 
 /// Parses the flags; `Ok(None)` for `--help`.
@@ -95,6 +101,7 @@ pub fn parse(args: &[String]) -> Result<Option<ApiServerArgs>, String> {
         url_file: None,
         kubeconfig_dir: None,
         tls_sans: Vec::new(),
+        encryption_config: None,
     };
     let mut flags = Flags::new(args);
     while let Some(flag) = flags.next_flag() {
@@ -106,6 +113,7 @@ pub fn parse(args: &[String]) -> Result<Option<ApiServerArgs>, String> {
             "--url-file" => parsed.url_file = Some(flags.value(&flag)?.into()),
             "--kubeconfig-dir" => parsed.kubeconfig_dir = Some(flags.value(&flag)?.into()),
             "--tls-san" => parsed.tls_sans.push(flags.value(&flag)?),
+            "--encryption-config" => parsed.encryption_config = Some(flags.value(&flag)?.into()),
             other => return Err(format!("{other}: unknown option (see --help)")),
         }
     }
@@ -134,12 +142,27 @@ pub async fn open_storage(
     })
 }
 
+/// Wraps `storage` so that Secrets are sealed before they reach it (lab 08), when an
+/// encryption config is given; a config that cannot be read or parsed stops the start.
+fn encrypt_secrets(
+    storage: Arc<dyn Storage>,
+    config: Option<&std::path::Path>,
+) -> Result<Arc<dyn Storage>, String> {
+    let Some(path) = config else {
+        return Ok(storage);
+    };
+    let config = EncryptionConfig::load(path)
+        .map_err(|e| format!("--encryption-config {}: {e}", path.display()))?;
+    Ok(encryption::wrap(storage, config))
+}
+
 // ANCHOR: run
 /// Serves until SIGINT or SIGTERM: opens the storage, starts HTTPS (the PKI and tokens are made
 /// on the first start and reused after), writes the kubeconfigs and then the URL file.
 pub async fn run(args: ApiServerArgs) -> Result<(), String> {
     let stop = stop_signal()?;
     let storage = open_storage(&args.storage, &args.data_dir).await?;
+    let storage = encrypt_secrets(storage, args.encryption_config.as_deref())?;
     let mut options = ShellOptions::new(&args.data_dir, args.listen);
     options.extra_sans = args.tls_sans.clone();
     // Lab 08's ClusterIP allocator runs in the create path of every Service, keeping its
