@@ -4,16 +4,18 @@
 //! output, one line per line, read from the runtime's CRI log. The API server is the only
 //! caller, and proves it with a bearer token shared at start-up; in skiff every kubelet listens
 //! on this machine, so plain HTTP is enough (Kubernetes serves the same path over TLS on port
-//! 10250 and checks the API server's client certificate). `follow` is not served yet: the
-//! answer is the log so far.
+//! 10250 and checks the API server's client certificate). With `follow=true` the answer is
+//! chunked: the log so far, then each new line as the runtime writes it (the log is polled
+//! every [`FOLLOW_POLL`]), until the caller hangs up or the container exits or is removed.
 //!
 //! The server is a few lines of HTTP/1.1 by hand (one request per connection,
 //! `Connection: close`), so the kubelet needs no HTTP library.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use runtime::ContainerRuntime;
-use runtime::status::{ContainerFilter, SandboxFilter};
+use runtime::status::{ContainerFilter, ContainerId, ContainerState, SandboxFilter};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -28,7 +30,12 @@ pub struct LogRequest {
     pub container: String,
     /// Only the last this many lines.
     pub tail_lines: Option<usize>,
+    /// Keep the answer open and stream new lines (`follow=true`).
+    pub follow: bool,
 }
+
+/// How often a followed log is read again for new lines.
+pub const FOLLOW_POLL: Duration = Duration::from_millis(200);
 
 /// Parses `/containerLogs/{ns}/{pod}/{container}?tailLines=N`; errors name what is wrong.
 pub fn parse_log_request(target: &str) -> Result<LogRequest, String> {
@@ -44,6 +51,7 @@ pub fn parse_log_request(target: &str) -> Result<LogRequest, String> {
         return Err(format!("{path}: expected /containerLogs/NS/POD/CONTAINER"));
     }
     let mut tail_lines = None;
+    let mut follow = false;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         if let Some(value) = pair.strip_prefix("tailLines=") {
             tail_lines = Some(
@@ -51,6 +59,12 @@ pub fn parse_log_request(target: &str) -> Result<LogRequest, String> {
                     .parse::<usize>()
                     .map_err(|_| format!("tailLines: {value:?} is not a non-negative integer"))?,
             );
+        } else if let Some(value) = pair.strip_prefix("follow=") {
+            follow = match value {
+                "true" | "1" => true,
+                "false" | "0" | "" => false,
+                _ => return Err(format!("follow: {value:?} is not true or false")),
+            };
         }
     }
     Ok(LogRequest {
@@ -58,6 +72,7 @@ pub fn parse_log_request(target: &str) -> Result<LogRequest, String> {
         pod: pod.to_string(),
         container: container.to_string(),
         tail_lines,
+        follow,
     })
 }
 
@@ -82,11 +97,41 @@ pub fn log_text(cri_log: &str, tail: Option<usize>) -> String {
     lines[skip..].iter().map(|l| format!("{l}\n")).collect()
 }
 
+/// How much of a CRI log is whole: the byte length up to the end of its last complete (`F`)
+/// entry, so that a partial line is sent only once it is finished.
+pub fn complete_prefix(cri_log: &str) -> usize {
+    let mut end = 0;
+    let mut offset = 0;
+    for entry in cri_log.split_inclusive('\n') {
+        offset += entry.len();
+        if !entry.ends_with('\n') {
+            break;
+        }
+        if entry.split(' ').nth(2).map(str::trim_end) != Some("P") {
+            end = offset;
+        }
+    }
+    end
+}
+
 /// The log of the newest container `container` of pod `namespace/pod`, as text.
 pub async fn container_log<R: ContainerRuntime>(
     runtime: &R,
     request: &LogRequest,
 ) -> Result<String, (u16, String)> {
+    let id = find_container(runtime, request).await?;
+    let log = runtime
+        .container_logs(&id)
+        .await
+        .map_err(|e| (500, e.to_string()))?;
+    Ok(log_text(&log, request.tail_lines))
+}
+
+/// The id of the newest container `container` of pod `namespace/pod`; 404 if there is none.
+pub async fn find_container<R: ContainerRuntime>(
+    runtime: &R,
+    request: &LogRequest,
+) -> Result<ContainerId, (u16, String)> {
     let internal = |e: runtime::RuntimeError| (500, e.to_string());
     let sandboxes = runtime
         .list_pod_sandboxes(&SandboxFilter::default())
@@ -123,11 +168,54 @@ pub async fn container_log<R: ContainerRuntime>(
                 ),
             )
         })?;
-    let log = runtime
-        .container_logs(&container.id)
-        .await
-        .map_err(internal)?;
-    Ok(log_text(&log, request.tail_lines))
+    Ok(container.id.clone())
+}
+
+/// Streams a followed log to `stream` as HTTP chunks: the complete lines so far (the last
+/// `tail_lines` only, if asked), then new ones as they appear. Ends when the caller closes its
+/// side, or the container has exited (after its last lines) or is gone.
+async fn follow<R: ContainerRuntime>(
+    stream: &mut TcpStream,
+    runtime: &R,
+    id: &ContainerId,
+    tail_lines: Option<usize>,
+) -> std::io::Result<()> {
+    let mut sent = 0;
+    let mut tail = tail_lines;
+    loop {
+        // Read the state before the log, so the lines of an exited container are all seen.
+        let exited = match runtime.container_status(id).await {
+            Ok(status) => status.state == ContainerState::Exited,
+            Err(_) => true,
+        };
+        let Ok(log) = runtime.container_logs(id).await else {
+            break;
+        };
+        let end = complete_prefix(&log);
+        if end > sent {
+            let text = log_text(&log[sent..end], tail.take());
+            sent = end;
+            if !text.is_empty() {
+                let chunk = format!("{:x}\r\n{text}\r\n", text.len());
+                stream.write_all(chunk.as_bytes()).await?;
+            }
+        }
+        if exited {
+            break;
+        }
+        // Wait for the next poll, or for the caller to hang up (a read of 0 bytes).
+        let mut byte = [0u8; 1];
+        tokio::select! {
+            _ = tokio::time::sleep(FOLLOW_POLL) => {}
+            read = stream.read(&mut byte) => {
+                if matches!(read, Ok(0) | Err(_)) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    stream.write_all(b"0\r\n\r\n").await?;
+    stream.shutdown().await
 }
 
 /// Serves `GET /containerLogs/...` on `listener` to callers that send `Bearer <token>`, until
@@ -181,6 +269,14 @@ async fn answer<R: ContainerRuntime>(
         match parse_log_request(target) {
             Err(message) if message.contains("not found") => (404, message + "\n"),
             Err(message) => (400, message + "\n"),
+            Ok(request) if request.follow => match find_container(runtime, &request).await {
+                Ok(id) => {
+                    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+                    stream.write_all(head.as_bytes()).await?;
+                    return follow(&mut stream, runtime, &id, request.tail_lines).await;
+                }
+                Err((status, message)) => (status, message + "\n"),
+            },
             Ok(request) => match container_log(runtime, &request).await {
                 Ok(text) => (200, text),
                 Err((status, message)) => (status, message + "\n"),
