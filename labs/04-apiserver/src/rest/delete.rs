@@ -12,7 +12,7 @@
 use serde_json::Value;
 
 use super::object::{decode, encode, finalizers, set_resource_version};
-use super::{Call, Context, storage_error};
+use super::{Call, Context, read_stored, storage_error};
 use crate::status::StatusError;
 use crate::storage::StorageError;
 
@@ -136,13 +136,7 @@ pub async fn delete(
 ) -> Result<Value, StatusError> {
     let key = call.key();
     loop {
-        let stored = ctx
-            .storage
-            .get(&key)
-            .await
-            .map_err(|e| storage_error(call, e))?
-            .ok_or_else(|| call.not_found())?;
-        let mut object = decode(&stored)?;
+        let (stored, mut object) = read_stored(ctx, call).await?;
         check_preconditions(call, &object, options)?;
         ctx.admit(call, Some(&object), None)?;
         let meta = &mut object["metadata"];
@@ -250,13 +244,7 @@ pub async fn delete_namespace(ctx: &Context, call: &Call) -> Result<Value, Statu
     let now = serde_json::to_value(ctx.now()).unwrap_or(Value::Null);
     let key = call.key();
     let mut object = loop {
-        let stored = ctx
-            .storage
-            .get(&key)
-            .await
-            .map_err(|e| storage_error(call, e))?
-            .ok_or_else(|| call.not_found())?;
-        let mut object = decode(&stored)?;
+        let (stored, mut object) = read_stored(ctx, call).await?;
         ctx.admit(call, Some(&object), None)?;
         object["status"]["phase"] = Value::String("Terminating".to_string());
         if object["metadata"]["deletionTimestamp"].is_null() {

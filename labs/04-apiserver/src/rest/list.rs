@@ -11,19 +11,14 @@ use serde_json::{Value, json};
 
 use super::filter::Filter;
 use super::object::decode;
-use super::{Call, Context, storage_error};
+use super::{Call, Context, read_stored, storage_error};
 use crate::status::StatusError;
 use crate::storage::{ListRequest, StorageError};
 
 /// Reads the named object.
 pub async fn get(ctx: &Context, call: &Call) -> Result<Value, StatusError> {
-    let stored = ctx
-        .storage
-        .get(&call.key())
-        .await
-        .map_err(|e| storage_error(call, e))?
-        .ok_or_else(|| call.not_found())?;
-    decode(&stored)
+    let (_, object) = read_stored(ctx, call).await?;
+    Ok(object)
 }
 
 /// One page of a list: the matching objects, the revision read, and the token for the next

@@ -177,6 +177,22 @@ pub fn ok(status: u16, body: &Value) -> RestResult {
     Ok(ApiResponse::json(status, body))
 }
 
+/// Reads the named object of `call`: its stored form (whose `mod_revision` a later write must
+/// find unchanged) and its decoded JSON; 404 if it does not exist.
+pub async fn read_stored(
+    ctx: &Context,
+    call: &Call,
+) -> Result<(crate::storage::Stored, Value), StatusError> {
+    let stored = ctx
+        .storage
+        .get(&call.key())
+        .await
+        .map_err(|e| storage_error(call, e))?
+        .ok_or_else(|| call.not_found())?;
+    let object = object::decode(&stored)?;
+    Ok((stored, object))
+}
+
 /// A storage failure as a Status, for the named object of `call`.
 pub fn storage_error(call: &Call, error: StorageError) -> StatusError {
     let resource = call.route.resource;

@@ -8,10 +8,9 @@
 use serde_json::Value;
 
 use super::object::{
-    FieldValidation, check_identity, decode, encode, finalizers, parse_body, set_resource_version,
-    typed,
+    FieldValidation, check_identity, encode, finalizers, parse_body, set_resource_version, typed,
 };
-use super::{Call, Context, storage_error};
+use super::{Call, Context, read_stored, storage_error};
 use crate::status::StatusError;
 use crate::storage::StorageError;
 
@@ -83,13 +82,7 @@ pub async fn replace(
     let resource = call.route.resource;
     let key = call.key();
     for _ in 0..UNCONDITIONAL_ATTEMPTS {
-        let stored = ctx
-            .storage
-            .get(&key)
-            .await
-            .map_err(|e| storage_error(call, e))?
-            .ok_or_else(|| call.not_found())?;
-        let current = decode(&stored)?;
+        let (stored, current) = read_stored(ctx, call).await?;
         let incoming = change(&current)?;
         let given = incoming["metadata"]["resourceVersion"].as_str();
         let conditional = given.is_some_and(|rv| !rv.is_empty());
