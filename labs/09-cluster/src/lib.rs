@@ -17,6 +17,7 @@
 pub mod backoff;
 pub mod cmd;
 pub mod component;
+pub mod ctl;
 pub mod demo;
 pub mod flags;
 pub mod layout;
