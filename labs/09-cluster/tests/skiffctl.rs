@@ -801,6 +801,16 @@ async fn scale_and_rollout() {
             .get("pod-template-hash")
             .is_none()
     );
+    // Without --to-revision, undo goes to the newest revision but one: revision 1.
+    assert_eq!(
+        cluster.ok(&["rollout", "undo", "deployment/web"]).await,
+        "deployment.apps/web rolled back\n"
+    );
+    let (_, after) = cluster.get(path).await;
+    assert_eq!(
+        after["spec"]["template"]["spec"]["containers"][0]["image"],
+        "skiff/echo:1"
+    );
     let err = cluster
         .fails(&["rollout", "undo", "deployment/web", "--to-revision=9"])
         .await;
@@ -896,4 +906,43 @@ async fn describe_shows_the_object_and_its_events() {
     let node = cluster.ok(&["describe", "node", "n2"]).await;
     assert!(node.contains("Unschedulable: false"), "{node}");
     assert!(node.contains("Events:       <none>"), "{node}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kubeconfig_comes_from_the_flag_then_kubeconfig_then_the_skiff_data_dir() {
+    let cluster = Cluster::start().await;
+    cluster.node("n1").await;
+    let run = |envs: Vec<(&'static str, PathBuf)>| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_skiffctl"));
+        command
+            .args(["get", "nodes", "-o", "name"])
+            .env_remove("KUBECONFIG")
+            .env_remove("SKIFF_DATA_DIR")
+            .current_dir(cluster.dir.path());
+        for (key, value) in envs {
+            command.env(key, value);
+        }
+        command.output()
+    };
+    // KUBECONFIG.
+    let out = run(vec![("KUBECONFIG", cluster.kubeconfig().to_path_buf())])
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "node/n1\n");
+    // The admin kubeconfig of the skiff up data dir, as skiff up lays it out.
+    let data = cluster.dir.path().join("cluster-data");
+    let layout = skiff::layout::Layout::new(&data);
+    std::fs::create_dir_all(layout.admin_kubeconfig().parent().unwrap()).unwrap();
+    std::fs::copy(cluster.kubeconfig(), layout.admin_kubeconfig()).unwrap();
+    let out = run(vec![("SKIFF_DATA_DIR", data)]).await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "node/n1\n");
+    // Nothing there: the error says where it looked and what to do.
+    let out = run(vec![]).await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("skiff-data/kubeconfigs/admin.kubeconfig: no such file")
+            && err.contains("skiff up"),
+        "{err}"
+    );
 }
