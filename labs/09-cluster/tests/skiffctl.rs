@@ -388,6 +388,13 @@ async fn get_yaml_and_json_print_the_stored_object() {
     let yaml = cluster.ok(&["get", "pod", "web-1", "-o", "yaml"]).await;
     let parsed: Value = serde_saphyr::from_str(&yaml).unwrap();
     assert_eq!(parsed, stored);
+    if let Some(theirs) = cluster
+        .kubectl(&["get", "pod", "web-1", "-o", "yaml"])
+        .await
+    {
+        let theirs: Value = serde_saphyr::from_str(&theirs).unwrap();
+        assert_eq!(parsed, theirs, "skiffctl vs kubectl -o yaml");
+    }
     let json = cluster.ok(&["get", "pod/web-1", "-o", "json"]).await;
     assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), stored);
     // A list prints as a v1 List, even of one item.
@@ -551,6 +558,19 @@ async fn apply_creates_then_reports_unchanged_then_configured() {
         .get("/apis/apps/v1/namespaces/default/deployments/api")
         .await;
     assert_eq!(api["spec"]["replicas"], 3);
+
+    // delete -f deletes what the file names, in kubectl's words.
+    assert_eq!(
+        cluster.ok(&["delete", "-f", file]).await,
+        "configmap \"settings\" deleted\ndeployment.apps \"web\" deleted\n"
+    );
+    assert_eq!(
+        cluster
+            .get("/apis/apps/v1/namespaces/default/deployments/web")
+            .await
+            .0,
+        404
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -601,6 +621,10 @@ async fn bad_input_is_a_clear_error_and_exit_1() {
     assert_eq!(
         cluster.fails(&["get", "pod", "ghost"]).await,
         "Error from server (NotFound): pods \"ghost\" not found"
+    );
+    assert_eq!(
+        cluster.fails(&["get", "pod", "web", "-A"]).await,
+        "error: a resource cannot be retrieved by name across all namespaces"
     );
     assert_eq!(
         cluster.fails(&["get", "pods", "--bogus"]).await,

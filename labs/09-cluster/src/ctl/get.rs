@@ -39,6 +39,11 @@ async fn fetch(
 ) -> CtlResult<(Vec<Value>, String)> {
     let namespace = (!inv.all_namespaces).then_some(ctl.namespace.as_str());
     if !names.is_empty() {
+        if inv.all_namespaces {
+            return Err(CtlError::local(
+                "error: a resource cannot be retrieved by name across all namespaces",
+            ));
+        }
         let mut objects = Vec::new();
         for name in names {
             let path = format!(
