@@ -664,8 +664,11 @@ async fn bad_input_is_a_clear_error_and_exit_1() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.starts_with("Error from server (Forbidden): "), "{err}");
-    assert!(err.contains("viewer"), "{err}");
+    assert_eq!(
+        err.trim(),
+        "Error from server (Forbidden): configmaps is forbidden: User \"viewer\" cannot create \
+         resource \"configmaps\" in API group \"\" in the namespace \"default\""
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
