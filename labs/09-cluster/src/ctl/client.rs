@@ -40,12 +40,6 @@ impl std::fmt::Display for CtlError {
     }
 }
 
-impl From<String> for CtlError {
-    fn from(message: String) -> Self {
-        CtlError::local(message)
-    }
-}
-
 /// The result of a skiffctl step.
 pub type CtlResult<T> = Result<T, CtlError>;
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::args::{Invocation, OutputFormat};
 use super::client::{Ctl, CtlError, CtlResult, LineBuffer, collection_path, query_value, resolve};
-use super::output::{Rows, format_table, list_of, rows_of, to_json, to_yaml, with_type};
+use super::output::{format_table, list_of, rows_of, to_json, to_yaml, with_type};
 
 /// Splits `pods web`, `pod/web` or `pods` into the resource and the names asked for.
 pub fn target(words: &[String]) -> CtlResult<(&'static ResourceInfo, Vec<String>)> {
@@ -183,9 +183,4 @@ pub async fn run(ctl: &Ctl, inv: &Invocation) -> CtlResult<()> {
     })
     .await?;
     failure.map_or(Ok(()), Err)
-}
-
-/// The rows `get` would print, for the commands that show a table of their own.
-pub fn rows(info: &ResourceInfo, objects: &[Value]) -> Rows {
-    rows_of(info, objects, false, false)
 }
