@@ -10,7 +10,10 @@ use controllers::replicaset::ReplicaSetController;
 use controllers::runtime::{Controller, Runner};
 use services::endpoints::EndpointsController;
 
-use super::{ClientArgs, RETRY, connect, mark_ready, stop_signal, wall_clock_now};
+use std::path::PathBuf;
+
+use super::{RETRY, connect, mark_ready, stop_signal, wall_clock_now};
+use crate::flags::Flags;
 
 /// `skiff controller-manager --help`.
 pub const USAGE: &str = "\
@@ -22,16 +25,68 @@ Usage: skiff controller-manager --kubeconfig FILE [options]
 Options:
   --kubeconfig FILE    its kubeconfig (user system:kube-controller-manager) [env: KUBECONFIG]
   --ready-file FILE    created once every controller has listed what it watches
+  --node-grace-seconds N
+                       how long a node may miss heartbeats before it is NotReady (Unknown)
+                       [default: 20; Kubernetes: 50]; more than the kubelets' 10 s renewal
+  --toleration-seconds N
+                       how long pods stay on a NotReady node before they are evicted, unless
+                       they say otherwise [default: 20; Kubernetes: 300]
   -h, --help           print this help
 ";
 
-/// Parses the flags (the same as the scheduler's); `Ok(None)` for `--help`.
-pub fn parse(args: &[String]) -> Result<Option<ClientArgs>, String> {
-    super::scheduler::parse(args)
+/// The parsed flags of `skiff controller-manager`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControllerManagerArgs {
+    /// `--kubeconfig`.
+    pub kubeconfig: PathBuf,
+    /// `--ready-file`.
+    pub ready_file: Option<PathBuf>,
+    /// `--node-grace-seconds` and `--toleration-seconds`.
+    pub node_lifecycle: NodeLifecycleConfig,
+}
+
+/// The kubelets renew their heartbeat Lease every 10 s: a grace period of that or less would
+/// call a healthy node NotReady between two renewals.
+pub const MIN_NODE_GRACE_SECONDS: u64 = 11;
+
+/// Parses the flags; `Ok(None)` for `--help`. Errors name the flag.
+pub fn parse(args: &[String]) -> Result<Option<ControllerManagerArgs>, String> {
+    let mut kubeconfig = std::env::var_os("KUBECONFIG").map(PathBuf::from);
+    let mut ready_file = None;
+    let mut node_lifecycle = NodeLifecycleConfig::default();
+    let mut flags = Flags::new(args);
+    while let Some(flag) = flags.next_flag() {
+        match flag.name.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--kubeconfig" => kubeconfig = Some(flags.value(&flag)?.into()),
+            "--ready-file" => ready_file = Some(flags.value(&flag)?.into()),
+            "--node-grace-seconds" => {
+                let seconds: u64 = flags.parsed(&flag, "a number of seconds")?;
+                if seconds < MIN_NODE_GRACE_SECONDS {
+                    return Err(format!(
+                        "--node-grace-seconds: {seconds} is less than {MIN_NODE_GRACE_SECONDS} \
+                         (kubelets renew their heartbeat every 10 s)"
+                    ));
+                }
+                node_lifecycle.grace_period = Duration::from_secs(seconds);
+            }
+            "--toleration-seconds" => {
+                let seconds: u32 = flags.parsed(&flag, "a number of seconds")?;
+                node_lifecycle.default_toleration_seconds = i64::from(seconds);
+            }
+            other => return Err(format!("{other}: unknown option (see --help)")),
+        }
+    }
+    let kubeconfig = kubeconfig.ok_or("--kubeconfig: required (or set KUBECONFIG)")?;
+    Ok(Some(ControllerManagerArgs {
+        kubeconfig,
+        ready_file,
+        node_lifecycle,
+    }))
 }
 
 /// Runs the five controllers until SIGINT or SIGTERM.
-pub async fn run(args: ClientArgs) -> Result<(), String> {
+pub async fn run(args: ControllerManagerArgs) -> Result<(), String> {
     let stop = stop_signal()?;
     let api = connect(&args.kubeconfig)?;
     let (synced_tx, mut synced_rx) = tokio::sync::mpsc::unbounded_channel::<&'static str>();
@@ -47,7 +102,7 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
             )),
             keep_running("nodelifecycle", synced_tx.clone(), || Runner::new(
                 api.clone(),
-                NodeLifecycleController::new(NodeLifecycleConfig::default(), wall_clock_now())
+                NodeLifecycleController::new(args.node_lifecycle.clone(), wall_clock_now())
             )),
             keep_running("garbagecollector", synced_tx.clone(), || Runner::new(
                 api.clone(),
