@@ -255,6 +255,17 @@ impl Drop for Cluster {
         if self.child.is_some() {
             self.interrupt();
         }
+        if std::thread::panicking() {
+            // What the cluster said, for whoever reads the failure (the data dir is removed).
+            eprintln!("--- skiff up said:\n{}", self.output());
+            let logs = self.output.with_file_name("data").join("logs");
+            for entry in std::fs::read_dir(logs).into_iter().flatten().flatten() {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                let lines: Vec<&str> = text.lines().collect();
+                let tail = &lines[lines.len().saturating_sub(15)..];
+                eprintln!("--- {}:\n{}", entry.path().display(), tail.join("\n"));
+            }
+        }
     }
 }
 

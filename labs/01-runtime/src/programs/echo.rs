@@ -37,6 +37,7 @@ pub fn run(_args: &[String]) -> i32 {
     0
 }
 
+// ANCHOR: drain
 /// Graceful shutdown. SIGTERM and the pod's removal from its Service's endpoints happen at
 /// the same time, so proxies may still send connections for a moment: keep answering for
 /// `$SHUTDOWN_DELAY_MS` (default 0), then answer the connections already queued, and only
@@ -52,6 +53,7 @@ fn drain(listener: &TcpListener) {
         }
     }
 }
+// ANCHOR_END: drain
 
 /// Reads the request head and answers with the pod's identity.
 fn answer(mut stream: TcpStream) {
