@@ -16,6 +16,9 @@ pub enum Component {
     StandbyScheduler,
     /// The controller manager (ReplicaSets, Deployments, node lifecycle, garbage collection).
     ControllerManager,
+    /// A second controller manager that stands by (`skiff up --standby`), like
+    /// [`Component::StandbyScheduler`].
+    StandbyControllerManager,
     /// The kubelet of node number `index` (0-based), named `node`.
     Kubelet {
         /// The node's name.
@@ -83,6 +86,7 @@ impl Component {
             Component::Scheduler => "scheduler".to_string(),
             Component::StandbyScheduler => "scheduler-standby".to_string(),
             Component::ControllerManager => "controller-manager".to_string(),
+            Component::StandbyControllerManager => "controller-manager-standby".to_string(),
             Component::Kubelet { node, .. } => format!("kubelet-{node}"),
             Component::Proxy { node, .. } => format!("proxy-{node}"),
         }
@@ -93,7 +97,9 @@ impl Component {
         match self {
             Component::ApiServer => "apiserver",
             Component::Scheduler | Component::StandbyScheduler => "scheduler",
-            Component::ControllerManager => "controller-manager",
+            Component::ControllerManager | Component::StandbyControllerManager => {
+                "controller-manager"
+            }
             Component::Kubelet { .. } => "kubelet",
             Component::Proxy { .. } => "proxy",
         }
@@ -111,7 +117,9 @@ impl Component {
             Component::Scheduler | Component::StandbyScheduler => {
                 Some("system:kube-scheduler".to_string())
             }
-            Component::ControllerManager => Some("system:kube-controller-manager".to_string()),
+            Component::ControllerManager | Component::StandbyControllerManager => {
+                Some("system:kube-controller-manager".to_string())
+            }
             Component::Kubelet { node, .. } => Some(format!("system:node:{node}")),
             Component::Proxy { .. } => Some("system:kube-proxy".to_string()),
         }

@@ -32,8 +32,9 @@ Options:
   --listen ADDR      the API server's IP:PORT; port 0 picks a free one [default: 127.0.0.1:6443]
   --storage KIND     embedded | memory | etcd=URL [default: embedded]
   --demo             once ready, deploy 3 echo servers and a Service, narrating each step
-  --standby          run a second scheduler; the two elect a leader through a Lease
-  --lease-seconds N  the schedulers' leader Lease duration with --standby [default: 15]
+  --standby          run a second scheduler and controller manager; each pair elects a
+                     leader through a Lease, the standby takes over when it expires
+  --lease-seconds N  the leader Leases' duration with --standby [default: 15]
   --node-grace-seconds N
                      a node missing heartbeats this long is NotReady [default: 20]
   --toleration-seconds N
@@ -130,18 +131,23 @@ pub fn parse(args: &[String]) -> Result<Option<UpArgs>, String> {
 
 // ANCHOR: healing_args
 /// The flags `skiff up` adds to a component's command line for self-healing: with
-/// `--standby`, both schedulers elect a leader (each under its own identity); the controller
-/// manager gets the node lifecycle timing, when set.
+/// `--standby`, both schedulers and both controller managers elect a leader (each under its
+/// own identity); the controller managers get the node lifecycle timing, when set.
 pub fn healing_args(component: &Component, args: &UpArgs) -> Vec<String> {
     let mut extra = Vec::new();
+    let elected = matches!(
+        component,
+        Component::Scheduler
+            | Component::StandbyScheduler
+            | Component::ControllerManager
+            | Component::StandbyControllerManager
+    );
+    if let (true, Some(seconds)) = (elected, args.standby) {
+        extra.push("--leader-elect".to_string());
+        extra.push(format!("--lease-seconds={seconds}"));
+    }
     match component {
-        Component::Scheduler | Component::StandbyScheduler => {
-            if let Some(seconds) = args.standby {
-                extra.push("--leader-elect".to_string());
-                extra.push(format!("--lease-seconds={seconds}"));
-            }
-        }
-        Component::ControllerManager => {
+        Component::ControllerManager | Component::StandbyControllerManager => {
             if let Some(seconds) = args.node_lifecycle.0 {
                 extra.push(format!("--node-grace-seconds={seconds}"));
             }
@@ -171,7 +177,9 @@ pub async fn run(args: UpArgs) -> Result<(), String> {
     let (reports_tx, mut reports) = mpsc::unbounded_channel();
     let mut components = cluster_components(args.spec.nodes);
     if args.standby.is_some() {
+        // [apiserver, scheduler, controller-manager, ...] gets a standby after each.
         components.insert(2, Component::StandbyScheduler);
+        components.insert(4, Component::StandbyControllerManager);
     }
     progress.say(&format!(
         "{} {} node(s), data in {}",

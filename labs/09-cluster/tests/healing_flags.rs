@@ -98,20 +98,25 @@ fn the_controller_manager_takes_the_node_lifecycle_timing() {
 }
 
 #[test]
-fn skiff_up_standby_makes_both_schedulers_elect() {
+fn skiff_up_standby_makes_the_schedulers_and_controller_managers_elect() {
     let parsed = skiff::up::parse(&args("--standby --lease-seconds 3"))
         .unwrap()
         .unwrap();
     assert_eq!(parsed.standby, Some(3));
-    for scheduler in [Component::Scheduler, Component::StandbyScheduler] {
-        let extra = skiff::up::healing_args(&scheduler, &parsed);
+    for component in [
+        Component::Scheduler,
+        Component::StandbyScheduler,
+        Component::ControllerManager,
+        Component::StandbyControllerManager,
+    ] {
+        let extra = skiff::up::healing_args(&component, &parsed);
         assert_eq!(
             extra,
             args("--leader-elect --lease-seconds=3"),
-            "{scheduler:?}"
+            "{component:?}"
         );
     }
-    assert!(skiff::up::healing_args(&Component::ControllerManager, &parsed).is_empty());
+    assert!(skiff::up::healing_args(&Component::ApiServer, &parsed).is_empty());
 
     let error = skiff::up::parse(&args("--standby --lease-seconds 1")).unwrap_err();
     assert!(error.contains("--lease-seconds"), "{error}");
@@ -160,5 +165,50 @@ fn the_standby_scheduler_is_a_scheduler_with_a_name_of_its_own() {
     assert_eq!(
         parsed.ready_file,
         Some(PathBuf::from("/data/run/scheduler-standby.ready"))
+    );
+}
+
+#[test]
+fn the_controller_manager_elects_only_when_asked() {
+    let parsed = cmd::controller_manager::parse(&args(
+        "--kubeconfig k --leader-elect --lease-seconds 6 --identity cm1",
+    ))
+    .unwrap()
+    .unwrap();
+    let election = parsed.election.expect("--leader-elect");
+    assert_eq!(election.identity, "cm1");
+    assert_eq!(election.lease_duration, Duration::from_secs(6));
+    assert_eq!(election.renew_deadline, Duration::from_secs(4));
+
+    let error =
+        cmd::controller_manager::parse(&args("--kubeconfig k --leader-elect --lease-seconds 9999"))
+            .unwrap_err();
+    assert!(error.contains("--lease-seconds"), "{error}");
+    let alone = cmd::controller_manager::parse(&args("--kubeconfig k"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(alone.election, None);
+}
+
+#[test]
+fn the_standby_controller_manager_is_a_controller_manager_with_a_name_of_its_own() {
+    let standby = Component::StandbyControllerManager;
+    assert_eq!(standby.name(), "controller-manager-standby");
+    assert_eq!(standby.subcommand(), "controller-manager");
+    assert!(!standby.is_node());
+    let spec = ClusterSpec {
+        nodes: 1,
+        listen: "127.0.0.1:6443".parse().unwrap(),
+        storage: "embedded".to_string(),
+    };
+    let line = component_args(&standby, &spec, &Layout::new("/data"));
+    let parsed = cmd::controller_manager::parse(&line[1..]).unwrap().unwrap();
+    assert_eq!(
+        parsed.kubeconfig,
+        PathBuf::from("/data/kubeconfigs/controller-manager.kubeconfig")
+    );
+    assert_eq!(
+        parsed.ready_file,
+        Some(PathBuf::from("/data/run/controller-manager-standby.ready"))
     );
 }

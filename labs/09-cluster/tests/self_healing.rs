@@ -9,14 +9,16 @@
 //!    throughout;
 //! 4. `kill -9` of the API server: the supervisor restarts it on the same port and data,
 //!    nothing is lost, and a Deployment created afterwards gets running pods;
-//! 5. a hung active scheduler: the standby takes the Lease and schedules new pods.
+//! 5. a hung active scheduler and controller manager: each standby takes its Lease, and
+//!    together they run a new Deployment.
 //!
-//! "Killing" a kubelet or the active scheduler is `SIGSTOP`, not `SIGKILL`: the supervisor
+//! "Killing" a kubelet or an active leader is `SIGSTOP`, not `SIGKILL`: the supervisor
 //! restarts a process that exits (within a second), so a killed kubelet would come straight
 //! back and its node would never miss a heartbeat. A stopped process is a hung one: alive to
 //! the supervisor, silent to the cluster. Only the Leases tell, which is exactly what node
 //! lifecycle and leader election watch. `SIGCONT` then brings it back, and the cluster must
-//! take it in again (node Ready, old scheduler standing by).
+//! take it in again (node n2 Ready again; a continued former leader finds the Lease taken and
+//! stands by). Before its SIGINT to `skiff up`, the test continues every process it stopped.
 //!
 //! Every wait polls with a generous deadline as a safety net; nothing asserts a duration. At
 //! the end, `skiff up` stops on SIGINT and no process of the cluster is left.
@@ -365,9 +367,9 @@ async fn node_ready(api: &HttpApi, node: &str) -> Option<bool> {
     )
 }
 
-/// The scheduler Lease's holder.
-async fn scheduler_leader(api: &HttpApi) -> Option<String> {
-    let lease: Lease = api.get(Some("kube-system"), "kube-scheduler").await.ok()?;
+/// The holder of the Lease `kube-system/<name>`.
+async fn leader_of(api: &HttpApi, name: &str) -> Option<String> {
+    let lease: Lease = api.get(Some("kube-system"), name).await.ok()?;
     lease.spec.holder_identity.filter(|h| !h.is_empty())
 }
 
@@ -623,29 +625,35 @@ async fn the_cluster_heals_itself_and_rolls_out_without_downtime() {
     })
     .await;
 
-    // 5. The active scheduler hangs: the standby takes the Lease once it expires, and
-    // schedules the pods created meanwhile.
-    let leader = eventually("a scheduler leader", || scheduler_leader(&api)).await;
-    let leader_pid: i32 = leader
-        .strip_prefix("scheduler-")
-        .and_then(|pid| pid.parse().ok())
-        .unwrap_or_else(|| panic!("holderIdentity {leader:?} is scheduler-<pid>"));
-    let schedulers = pids_matching(&format!("scheduler --kubeconfig {}", data_dir.display()));
-    assert_eq!(schedulers.len(), 2, "two schedulers: {schedulers:?}");
-    assert!(
-        schedulers.contains(&leader_pid),
-        "{leader} is one of {schedulers:?}"
-    );
-    cluster.hang(leader_pid);
+    // 5. The active scheduler and the active controller manager hang: each standby takes
+    // its Lease once it expires. A Deployment created meanwhile needs both: the controllers
+    // make its pods, the scheduler binds them.
+    let mut standbys = Vec::new();
+    for (lease, component) in [
+        ("kube-scheduler", "scheduler"),
+        ("kube-controller-manager", "controller-manager"),
+    ] {
+        let leader = eventually(&format!("a {component} leader"), || leader_of(&api, lease)).await;
+        let leader_pid: i32 = leader
+            .strip_prefix(&format!("{component}-"))
+            .and_then(|pid| pid.parse().ok())
+            .unwrap_or_else(|| panic!("holderIdentity {leader:?} is {component}-<pid>"));
+        let pids = pids_matching(&format!("{component} --kubeconfig {}", data_dir.display()));
+        assert_eq!(pids.len(), 2, "two {component} processes: {pids:?}");
+        assert!(pids.contains(&leader_pid), "{leader} is one of {pids:?}");
+        cluster.hang(leader_pid);
+        let standby = pids.into_iter().find(|p| *p != leader_pid).unwrap();
+        standbys.push((lease, format!("{component}-{standby}")));
+    }
     api.create(deployment("late", 2)).await.unwrap();
-    eventually("the late pods scheduled and serving", || async {
+    eventually("the late pods created, scheduled and serving", || async {
         (serving(&api, "late").await.len() == 2).then_some(())
     })
     .await;
-    let new_leader = scheduler_leader(&api).await.unwrap();
-    assert_ne!(new_leader, leader, "the standby holds the Lease");
-    let standby_pid = schedulers.iter().find(|p| **p != leader_pid).unwrap();
-    assert_eq!(new_leader, format!("scheduler-{standby_pid}"));
+    for (lease, standby) in standbys {
+        let holder = leader_of(&api, lease).await;
+        assert_eq!(holder, Some(standby), "the standby holds {lease}");
+    }
 
     // Ctrl-C: everything stops, pods included, hung processes continued first.
     assert!(
@@ -654,7 +662,12 @@ async fn the_cluster_heals_itself_and_rolls_out_without_downtime() {
         cluster.output()
     );
     let output = cluster.output();
-    assert!(output.contains("ok ready    scheduler-standby"), "{output}");
+    for standby in ["scheduler-standby", "controller-manager-standby"] {
+        assert!(
+            output.contains(&format!("ok ready    {standby}")),
+            "{output}"
+        );
+    }
     assert!(
         output.contains("stopped: no process left behind"),
         "{output}"
