@@ -11,8 +11,14 @@ pub enum Component {
     ApiServer,
     /// The scheduler.
     Scheduler,
+    /// A second scheduler that stands by (`skiff up --standby`): both elect a leader through
+    /// a Lease, and this one takes over when the other stops renewing it.
+    StandbyScheduler,
     /// The controller manager (ReplicaSets, Deployments, node lifecycle, garbage collection).
     ControllerManager,
+    /// A second controller manager that stands by (`skiff up --standby`), like
+    /// [`Component::StandbyScheduler`].
+    StandbyControllerManager,
     /// The kubelet of node number `index` (0-based), named `node`.
     Kubelet {
         /// The node's name.
@@ -78,7 +84,9 @@ impl Component {
         match self {
             Component::ApiServer => "apiserver".to_string(),
             Component::Scheduler => "scheduler".to_string(),
+            Component::StandbyScheduler => "scheduler-standby".to_string(),
             Component::ControllerManager => "controller-manager".to_string(),
+            Component::StandbyControllerManager => "controller-manager-standby".to_string(),
             Component::Kubelet { node, .. } => format!("kubelet-{node}"),
             Component::Proxy { node, .. } => format!("proxy-{node}"),
         }
@@ -88,8 +96,10 @@ impl Component {
     pub fn subcommand(&self) -> &'static str {
         match self {
             Component::ApiServer => "apiserver",
-            Component::Scheduler => "scheduler",
-            Component::ControllerManager => "controller-manager",
+            Component::Scheduler | Component::StandbyScheduler => "scheduler",
+            Component::ControllerManager | Component::StandbyControllerManager => {
+                "controller-manager"
+            }
             Component::Kubelet { .. } => "kubelet",
             Component::Proxy { .. } => "proxy",
         }
@@ -104,8 +114,12 @@ impl Component {
     pub fn identity(&self) -> Option<String> {
         match self {
             Component::ApiServer => None,
-            Component::Scheduler => Some("system:kube-scheduler".to_string()),
-            Component::ControllerManager => Some("system:kube-controller-manager".to_string()),
+            Component::Scheduler | Component::StandbyScheduler => {
+                Some("system:kube-scheduler".to_string())
+            }
+            Component::ControllerManager | Component::StandbyControllerManager => {
+                Some("system:kube-controller-manager".to_string())
+            }
             Component::Kubelet { node, .. } => Some(format!("system:node:{node}")),
             Component::Proxy { .. } => Some("system:kube-proxy".to_string()),
         }

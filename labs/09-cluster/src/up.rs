@@ -32,6 +32,13 @@ Options:
   --listen ADDR      the API server's IP:PORT; port 0 picks a free one [default: 127.0.0.1:6443]
   --storage KIND     embedded | memory | etcd=URL [default: embedded]
   --demo             once ready, deploy 3 echo servers and a Service, narrating each step
+  --standby          run a second scheduler and controller manager; each pair elects a
+                     leader through a Lease, the standby takes over when it expires
+  --lease-seconds N  the leader Leases' duration with --standby [default: 15]
+  --node-grace-seconds N
+                     a node missing heartbeats this long is NotReady [default: 20]
+  --toleration-seconds N
+                     then its pods are evicted after this long [default: 20]
   -h, --help         print this help
 
 Ctrl-C stops the cluster: kubelets stop their pods first, the API server last.
@@ -53,6 +60,10 @@ pub struct UpArgs {
     pub spec: ClusterSpec,
     /// `--demo`.
     pub demo: bool,
+    /// `--standby`, with the `--lease-seconds` it passes to both schedulers.
+    pub standby: Option<u64>,
+    /// `--node-grace-seconds` and `--toleration-seconds`, for the controller manager.
+    pub node_lifecycle: (Option<u64>, Option<u64>),
 }
 
 /// Parses the flags; `Ok(None)` for `--help`. Errors name the flag.
@@ -66,7 +77,11 @@ pub fn parse(args: &[String]) -> Result<Option<UpArgs>, String> {
             storage: "embedded".to_string(),
         },
         demo: false,
+        standby: None,
+        node_lifecycle: (None, None),
     };
+    let mut standby = false;
+    let mut lease_seconds: u64 = 15;
     let mut flags = Flags::new(args);
     while let Some(flag) = flags.next_flag() {
         match flag.name.as_str() {
@@ -87,11 +102,64 @@ pub fn parse(args: &[String]) -> Result<Option<UpArgs>, String> {
                 parsed.spec.storage = value;
             }
             "--demo" => parsed.demo = true,
+            "--standby" => standby = true,
+            "--lease-seconds" => {
+                lease_seconds = flags.parsed(&flag, "a number of seconds")?;
+                crate::cmd::scheduler::election_config("check", lease_seconds)?;
+            }
+            "--node-grace-seconds" => {
+                let seconds: u64 = flags.parsed(&flag, "a number of seconds")?;
+                let min = crate::cmd::controller_manager::MIN_NODE_GRACE_SECONDS;
+                if seconds < min {
+                    return Err(format!(
+                        "--node-grace-seconds: {seconds} is less than {min} \
+                         (kubelets renew their heartbeat every 10 s)"
+                    ));
+                }
+                parsed.node_lifecycle.0 = Some(seconds);
+            }
+            "--toleration-seconds" => {
+                let seconds: u32 = flags.parsed(&flag, "a number of seconds")?;
+                parsed.node_lifecycle.1 = Some(u64::from(seconds));
+            }
             other => return Err(format!("{other}: unknown option (see --help)")),
         }
     }
+    parsed.standby = standby.then_some(lease_seconds);
     Ok(Some(parsed))
 }
+
+// ANCHOR: healing_args
+/// The flags `skiff up` adds to a component's command line for self-healing: with
+/// `--standby`, both schedulers and both controller managers elect a leader (each under its
+/// own identity); the controller managers get the node lifecycle timing, when set.
+pub fn healing_args(component: &Component, args: &UpArgs) -> Vec<String> {
+    let mut extra = Vec::new();
+    let elected = matches!(
+        component,
+        Component::Scheduler
+            | Component::StandbyScheduler
+            | Component::ControllerManager
+            | Component::StandbyControllerManager
+    );
+    if let (true, Some(seconds)) = (elected, args.standby) {
+        extra.push("--leader-elect".to_string());
+        extra.push(format!("--lease-seconds={seconds}"));
+    }
+    match component {
+        Component::ControllerManager | Component::StandbyControllerManager => {
+            if let Some(seconds) = args.node_lifecycle.0 {
+                extra.push(format!("--node-grace-seconds={seconds}"));
+            }
+            if let Some(seconds) = args.node_lifecycle.1 {
+                extra.push(format!("--toleration-seconds={seconds}"));
+            }
+        }
+        _ => {}
+    }
+    extra
+}
+// ANCHOR_END: healing_args
 
 /// Runs the cluster until SIGINT or SIGTERM, then stops it.
 pub async fn run(args: UpArgs) -> Result<(), String> {
@@ -107,7 +175,12 @@ pub async fn run(args: UpArgs) -> Result<(), String> {
     let since = crate::cmd::wall_clock_now();
     let program = std::env::current_exe().map_err(|e| format!("finding my own binary: {e}"))?;
     let (reports_tx, mut reports) = mpsc::unbounded_channel();
-    let components = cluster_components(args.spec.nodes);
+    let mut components = cluster_components(args.spec.nodes);
+    if args.standby.is_some() {
+        // [apiserver, scheduler, controller-manager, ...] gets a standby after each.
+        components.insert(2, Component::StandbyScheduler);
+        components.insert(4, Component::StandbyControllerManager);
+    }
     progress.say(&format!(
         "{} {} node(s), data in {}",
         progress.bold("skiff up:"),
@@ -120,7 +193,11 @@ pub async fn run(args: UpArgs) -> Result<(), String> {
         let spec = ProcessSpec {
             name: name.clone(),
             program: program.clone(),
-            args: component_args(component, &args.spec, &layout),
+            args: [
+                component_args(component, &args.spec, &layout),
+                healing_args(component, &args),
+            ]
+            .concat(),
             log_file: layout.log_file(&name),
         };
         let supervised = Supervised::start(

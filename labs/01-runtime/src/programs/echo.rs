@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::signals::{catch_sigterm, term_received};
 
@@ -33,8 +33,27 @@ pub fn run(_args: &[String]) -> i32 {
         }
     }
     println!("received SIGTERM, shutting down");
+    drain(&listener);
     0
 }
+
+// ANCHOR: drain
+/// Graceful shutdown. SIGTERM and the pod's removal from its Service's endpoints happen at
+/// the same time, so proxies may still send connections for a moment: keep answering for
+/// `$SHUTDOWN_DELAY_MS` (default 0), then answer the connections already queued, and only
+/// then close the listener (closing it resets every connection still in its queue).
+fn drain(listener: &TcpListener) {
+    let delay = env_or("SHUTDOWN_DELAY_MS", "0").parse().unwrap_or(0);
+    let until = Instant::now() + Duration::from_millis(delay);
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => answer(stream),
+            Err(_) if Instant::now() < until => std::thread::sleep(Duration::from_millis(20)),
+            Err(_) => return,
+        }
+    }
+}
+// ANCHOR_END: drain
 
 /// Reads the request head and answers with the pod's identity.
 fn answer(mut stream: TcpStream) {

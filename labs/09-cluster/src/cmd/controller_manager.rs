@@ -5,12 +5,16 @@ use std::time::Duration;
 use api::client::ApiClient;
 use controllers::deployment::DeploymentController;
 use controllers::gc::GarbageCollector;
+use controllers::leader::{ElectionConfig, LEADER_LEASE_NAMESPACE, LeaderElector};
 use controllers::nodelifecycle::{NodeLifecycleConfig, NodeLifecycleController};
 use controllers::replicaset::ReplicaSetController;
 use controllers::runtime::{Controller, Runner};
 use services::endpoints::EndpointsController;
 
-use super::{ClientArgs, RETRY, connect, mark_ready, stop_signal, wall_clock_now};
+use std::path::PathBuf;
+
+use super::{RETRY, connect, mark_ready, stop_signal, wall_clock_now};
+use crate::flags::Flags;
 
 /// `skiff controller-manager --help`.
 pub const USAGE: &str = "\
@@ -22,20 +26,99 @@ Usage: skiff controller-manager --kubeconfig FILE [options]
 Options:
   --kubeconfig FILE    its kubeconfig (user system:kube-controller-manager) [env: KUBECONFIG]
   --ready-file FILE    created once every controller has listed what it watches
+  --node-grace-seconds N
+                       how long a node may miss heartbeats before it is NotReady (Unknown)
+                       [default: 20; Kubernetes: 50]; more than the kubelets' 10 s renewal
+  --toleration-seconds N
+                       how long pods stay on a NotReady node before they are evicted, unless
+                       they say otherwise [default: 20; Kubernetes: 300]
+  --leader-elect       run the controllers only while holding the Lease
+                       kube-system/kube-controller-manager, so that a standby can run
+  --lease-seconds N    the lease's duration with --leader-elect [default: 15]
+  --identity NAME      this process's holderIdentity [default: controller-manager-<pid>]
   -h, --help           print this help
 ";
 
-/// Parses the flags (the same as the scheduler's); `Ok(None)` for `--help`.
-pub fn parse(args: &[String]) -> Result<Option<ClientArgs>, String> {
-    super::scheduler::parse(args)
+/// The parsed flags of `skiff controller-manager`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControllerManagerArgs {
+    /// `--kubeconfig`.
+    pub kubeconfig: PathBuf,
+    /// `--ready-file`.
+    pub ready_file: Option<PathBuf>,
+    /// `--node-grace-seconds` and `--toleration-seconds`.
+    pub node_lifecycle: NodeLifecycleConfig,
+    /// `--leader-elect` (with `--lease-seconds` and `--identity`); `None` without it.
+    pub election: Option<ElectionConfig>,
 }
 
-/// Runs the five controllers until SIGINT or SIGTERM.
-pub async fn run(args: ClientArgs) -> Result<(), String> {
+/// The name of the controller manager's Lease in `kube-system` (as in Kubernetes).
+pub const LEASE_NAME: &str = "kube-controller-manager";
+
+/// The kubelets renew their heartbeat Lease every 10 s: a grace period of that or less would
+/// call a healthy node NotReady between two renewals.
+pub const MIN_NODE_GRACE_SECONDS: u64 = 11;
+
+/// Parses the flags; `Ok(None)` for `--help`. Errors name the flag.
+pub fn parse(args: &[String]) -> Result<Option<ControllerManagerArgs>, String> {
+    let mut kubeconfig = std::env::var_os("KUBECONFIG").map(PathBuf::from);
+    let mut ready_file = None;
+    let mut node_lifecycle = NodeLifecycleConfig::default();
+    let mut leader_elect = false;
+    let mut seconds: u64 = 15;
+    let mut identity = format!("controller-manager-{}", std::process::id());
+    let mut flags = Flags::new(args);
+    while let Some(flag) = flags.next_flag() {
+        match flag.name.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--kubeconfig" => kubeconfig = Some(flags.value(&flag)?.into()),
+            "--ready-file" => ready_file = Some(flags.value(&flag)?.into()),
+            "--node-grace-seconds" => {
+                let seconds: u64 = flags.parsed(&flag, "a number of seconds")?;
+                if seconds < MIN_NODE_GRACE_SECONDS {
+                    return Err(format!(
+                        "--node-grace-seconds: {seconds} is less than {MIN_NODE_GRACE_SECONDS} \
+                         (kubelets renew their heartbeat every 10 s)"
+                    ));
+                }
+                node_lifecycle.grace_period = Duration::from_secs(seconds);
+            }
+            "--toleration-seconds" => {
+                let seconds: u32 = flags.parsed(&flag, "a number of seconds")?;
+                node_lifecycle.default_toleration_seconds = i64::from(seconds);
+            }
+            "--leader-elect" => leader_elect = true,
+            "--lease-seconds" => seconds = flags.parsed(&flag, "a number of seconds")?,
+            "--identity" => {
+                identity = flags.value(&flag)?;
+                if identity.is_empty() {
+                    return Err("--identity: must not be empty".to_string());
+                }
+            }
+            other => return Err(format!("{other}: unknown option (see --help)")),
+        }
+    }
+    let election = if leader_elect {
+        Some(super::scheduler::election_config(&identity, seconds)?)
+    } else {
+        None
+    };
+    let kubeconfig = kubeconfig.ok_or("--kubeconfig: required (or set KUBECONFIG)")?;
+    Ok(Some(ControllerManagerArgs {
+        kubeconfig,
+        ready_file,
+        node_lifecycle,
+        election,
+    }))
+}
+
+/// Runs the five controllers until SIGINT or SIGTERM (with `--leader-elect`, only while
+/// leading).
+pub async fn run(args: ControllerManagerArgs) -> Result<(), String> {
     let stop = stop_signal()?;
     let api = connect(&args.kubeconfig)?;
     let (synced_tx, mut synced_rx) = tokio::sync::mpsc::unbounded_channel::<&'static str>();
-    let all = async {
+    let all = || async {
         tokio::join!(
             keep_running("deployment", synced_tx.clone(), || Runner::new(
                 api.clone(),
@@ -47,7 +130,7 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
             )),
             keep_running("nodelifecycle", synced_tx.clone(), || Runner::new(
                 api.clone(),
-                NodeLifecycleController::new(NodeLifecycleConfig::default(), wall_clock_now())
+                NodeLifecycleController::new(args.node_lifecycle.clone(), wall_clock_now())
             )),
             keep_running("garbagecollector", synced_tx.clone(), || Runner::new(
                 api.clone(),
@@ -59,6 +142,25 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
             )),
         );
     };
+    if let Some(config) = args.election.clone() {
+        let mut elector = LeaderElector::new(
+            api.clone(),
+            LEADER_LEASE_NAMESPACE,
+            LEASE_NAME,
+            config,
+            wall_clock_now(),
+        )?;
+        let start = tokio::time::Instant::now();
+        return tokio::select! {
+            () = stop => {
+                if let Err(error) = elector.release(start.elapsed()).await {
+                    tracing::warn!(%error, "releasing the lease failed");
+                }
+                Ok(())
+            }
+            () = lead_forever(&mut elector, start, args.ready_file.as_deref(), all) => Ok(()),
+        };
+    }
     let ready = async {
         for _ in 0..5 {
             synced_rx.recv().await;
@@ -68,9 +170,70 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
     };
     tokio::select! {
         () = stop => Ok(()),
-        () = all => Ok(()),
+        () = all() => Ok(()),
         () = ready => Ok(()),
     }
+}
+
+// ANCHOR: lead_forever
+/// Stands by until the elector leads, then runs a fresh `term` (every controller, each with
+/// its own first list) until a renewal fails past the deadline or someone else holds the
+/// lease; then drops it (stopping every controller) and stands by again. Ready once the lease
+/// was first read.
+async fn lead_forever<C, F, T>(
+    elector: &mut LeaderElector<C>,
+    start: tokio::time::Instant,
+    ready_file: Option<&std::path::Path>,
+    term: F,
+) where
+    C: ApiClient,
+    F: Fn() -> T,
+    T: std::future::Future<Output = ()>,
+{
+    let mut ready = false;
+    loop {
+        let ticked = elector.tick(start.elapsed()).await;
+        if ticked.is_ok() && !ready {
+            mark_ready(ready_file);
+            ready = true;
+        }
+        if elector.is_leading(start.elapsed()) {
+            tracing::info!("leading: starting the controllers");
+            tokio::select! {
+                () = term() => {}
+                () = keep_leading(elector, start) => {}
+            }
+            tracing::info!("not leading any more: controllers stopped");
+            continue;
+        }
+        sleep_until_next_tick(elector, start).await;
+    }
+}
+// ANCHOR_END: lead_forever
+
+/// Renews when due; returns as soon as we no longer lead.
+async fn keep_leading<C: ApiClient>(elector: &mut LeaderElector<C>, start: tokio::time::Instant) {
+    loop {
+        sleep_until_next_tick(elector, start).await;
+        let _ = elector.tick(start.elapsed()).await;
+        if !elector.is_leading(start.elapsed()) {
+            return;
+        }
+    }
+}
+
+/// Sleeps until the elector's next tick (at most one retry period, at least 10 ms).
+async fn sleep_until_next_tick<C: ApiClient>(
+    elector: &LeaderElector<C>,
+    start: tokio::time::Instant,
+) {
+    let now = start.elapsed();
+    let retry = elector.elector().config().retry_period;
+    let next = elector
+        .next_tick(now)
+        .min(now + retry)
+        .max(now + Duration::from_millis(10));
+    tokio::time::sleep_until(start + next).await;
 }
 
 /// Runs one controller forever: a runner made by `make` observes once (then `name` is
