@@ -87,3 +87,36 @@ fn bad_manifests_report_every_error() {
     insta::assert_snapshot!(report);
 }
 // ANCHOR_END: snapshot
+
+#[test]
+fn a_mount_path_must_be_absolute_unique_and_stay_inside() {
+    let text = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  volumes:
+    - {name: config, configMap: {name: web-config}}
+    - {name: cache, emptyDir: {}}
+  containers:
+    - name: web
+      image: skiff/echo
+      volumeMounts:
+        - {name: config, mountPath: etc/web}
+        - {name: cache, mountPath: /data/../etc}
+        - {name: cache, mountPath: /etc/web}
+        - {name: config, mountPath: /etc/web/}
+        - {name: cache, mountPath: ""}
+"#;
+    let errors = parse_manifests(text).unwrap()[0].validate().unwrap_err();
+    let lines: Vec<String> = errors.to_string().lines().map(str::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "spec.containers[0].volumeMounts[0].mountPath: Invalid value: \"etc/web\": must be an absolute path",
+            "spec.containers[0].volumeMounts[1].mountPath: Invalid value: \"/data/../etc\": must not contain '..'",
+            "spec.containers[0].volumeMounts[3].mountPath: Invalid value: \"/etc/web/\": must be unique",
+            "spec.containers[0].volumeMounts[4].mountPath: Required value",
+        ]
+    );
+}

@@ -5,7 +5,7 @@
 //! Pods, just as containerd knows nothing about them; the kubelet translates.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Result, RuntimeError};
 
@@ -39,12 +39,15 @@ pub struct ContainerConfig {
     pub args: Vec<String>,
     /// Environment variables, in order; later ones win over earlier ones and over the pod's.
     pub env: Vec<(String, String)>,
-    /// The directory the process starts in; by default the sandbox's own directory.
+    /// The directory the process starts in; by default the sandbox's own directory (in
+    /// `process` mode, the container's mount root when it has [`Mount`]s).
     pub working_dir: Option<PathBuf>,
     /// Memory, CPU and process-count limits, enforced with cgroups where the machine allows.
     pub limits: ResourceLimits,
     /// Labels, used by `list_containers` filters.
     pub labels: BTreeMap<String, String>,
+    /// Host files and directories that appear at paths inside the container (see [`Mount`]).
+    pub mounts: Vec<Mount>,
 }
 
 /// Resource limits of one container. `None` means "no limit".
@@ -58,6 +61,25 @@ pub struct ResourceLimits {
     pub pids: Option<u64>,
 }
 // ANCHOR_END: container_config
+
+// ANCHOR: mount
+/// A host file or directory that appears at `container_path` (CRI's `Mount`): the kubelet's
+/// volumes and the pod's hosts file. In a namespaced pod it is bind-mounted into the
+/// container's root file system. In `process` mode there is no root file system of its own:
+/// the container gets a directory standing for `/` (its *mount root*, given to the process as
+/// `SKIFF_ROOT` and used as its working directory) where `container_path` is a symlink to
+/// `host_path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    /// The file or directory on the host; it must exist when the container is created.
+    pub host_path: PathBuf,
+    /// Where it appears in the container: absolute, without `..`, not `/` itself.
+    pub container_path: PathBuf,
+}
+// ANCHOR_END: mount
+
+/// The environment variable naming a `process`-mode container's mount root (see [`Mount`]).
+pub const ROOT_ENV: &str = "SKIFF_ROOT";
 
 /// The smallest memory limit accepted: below 1 MiB no program can even be loaded.
 pub const MIN_MEMORY_BYTES: u64 = 1024 * 1024;
@@ -134,8 +156,54 @@ impl ContainerConfig {
                 ));
             }
         }
+        self.validate_mounts()?;
         self.limits.validate()
     }
+
+    /// Checks the mounts: absolute host paths; container paths absolute, below `/`, without
+    /// `..`, and each used once.
+    fn validate_mounts(&self) -> Result<()> {
+        let mut seen = Vec::new();
+        for (index, mount) in self.mounts.iter().enumerate() {
+            if !mount.host_path.is_absolute() {
+                return Err(RuntimeError::invalid(
+                    format!("mounts[{index}].host_path"),
+                    format!("must be absolute, got {:?}", mount.host_path),
+                ));
+            }
+            let field = format!("mounts[{index}].container_path");
+            let inside = mount_relative_path(&mount.container_path)
+                .map_err(|reason| RuntimeError::invalid(field.clone(), reason))?;
+            if seen.contains(&inside) {
+                return Err(RuntimeError::invalid(
+                    field,
+                    format!("{:?} is mounted twice", mount.container_path),
+                ));
+            }
+            seen.push(inside);
+        }
+        Ok(())
+    }
+}
+
+/// A container path (`/etc/web`) as a path relative to the container's root (`etc/web`), or
+/// why it is not acceptable: not absolute, `/` itself, or with `..` (which could leave the root).
+pub fn mount_relative_path(container_path: &Path) -> std::result::Result<PathBuf, String> {
+    if !container_path.is_absolute() {
+        return Err(format!("must be absolute, got {container_path:?}"));
+    }
+    let mut relative = PathBuf::new();
+    for component in container_path.components() {
+        match component {
+            Component::RootDir | Component::CurDir => {}
+            Component::Normal(part) => relative.push(part),
+            _ => return Err(format!("must not contain '..', got {container_path:?}")),
+        }
+    }
+    if relative.as_os_str().is_empty() {
+        return Err("must not be / itself".into());
+    }
+    Ok(relative)
 }
 
 impl ResourceLimits {

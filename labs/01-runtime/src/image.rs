@@ -4,7 +4,8 @@
 //!
 //! - `skiff/<program>:<tag>` runs one of the built-in programs of the `skiff-image` multi-call
 //!   binary (`skiff/echo:1` runs `skiff-image echo`); the tag is accepted and ignored. The
-//!   [`TOOL_PROGRAMS`] (`skiff/ps`, `skiff/hostname`, `skiff/fetch`) are images the same way.
+//!   [`TOOL_PROGRAMS`] (`skiff/ps`, `skiff/hostname`, `skiff/fetch`, `skiff/cat`) are images the
+//!   same way.
 //! - any other name runs the host command of that name (`sh`, `/usr/bin/python3`), found on the
 //!   `PATH` like a shell would; a `:tag` suffix is dropped.
 //!
@@ -19,8 +20,9 @@ use crate::error::{Result, RuntimeError};
 pub const BUILTIN_PROGRAMS: [&str; 5] = ["echo", "crasher", "sleeper", "cpu-burner", "memory-hog"];
 
 /// Small tools of the `skiff-image` binary, also runnable as images (`skiff/ps:1`): they show
-/// what a container sees from the inside (its processes, its host name, the pods it reaches).
-pub const TOOL_PROGRAMS: [&str; 3] = ["ps", "hostname", "fetch"];
+/// what a container sees from the inside (its processes, its host name, the pods it reaches,
+/// its files).
+pub const TOOL_PROGRAMS: [&str; 4] = ["ps", "hostname", "fetch", "cat"];
 
 /// File name of the multi-call binary holding the built-in programs.
 pub const IMAGE_BINARY_NAME: &str = "skiff-image";

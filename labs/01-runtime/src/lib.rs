@@ -32,7 +32,7 @@ pub mod status;
 
 pub use cgroup::LimitSupport;
 pub use clock::{Clock, FakeClock, SystemClock};
-pub use config::{ContainerConfig, PodSandboxConfig, ResourceLimits};
+pub use config::{ContainerConfig, Mount, PodSandboxConfig, ROOT_ENV, ResourceLimits};
 pub use cri::{ContainerRuntime, DEFAULT_GRACE_PERIOD};
 pub use error::{Result, RuntimeError};
 pub use exit::{ExitInfo, ExitReason};

@@ -137,6 +137,10 @@ fn helper_command_lines_round_trip() {
         image: "/img".into(),
         layer_dir: "/layer".into(),
         workdir: "/".into(),
+        mounts: vec![
+            ("/pods/u1/hosts/hosts".into(), "/etc/hosts".into()),
+            ("/pods/u1/volumes/config".into(), "/etc/web".into()),
+        ],
         command: vec!["/bin/skiff-image".into(), "sleeper".into()],
     };
     assert_eq!(EnterArgs::parse(&enter.to_args()).unwrap(), enter);
@@ -210,4 +214,26 @@ fn the_pod_network_plan_is_the_cni_bridge_recipe() {
         .map(|words| words.join(" "))
         .collect();
     insta::assert_snapshot!(lines.join("\n"));
+}
+
+#[test]
+fn mounts_are_bound_into_the_new_root_before_the_pivot() {
+    let plan = runtime::isolation::mounts::with_mounts(
+        mount_plan(Path::new("/img"), Path::new("/layer")),
+        &[("/pods/u1/hosts/hosts".into(), "/etc/hosts".into())],
+    )
+    .unwrap();
+    let tail: Vec<String> = plan.iter().rev().take(2).map(|s| s.to_string()).collect();
+    assert_eq!(
+        tail,
+        [
+            "pivot_root /layer/root (old root detached)",
+            "mount --bind /pods/u1/hosts/hosts /layer/root/etc/hosts",
+        ]
+    );
+    let escape = runtime::isolation::mounts::with_mounts(
+        mount_plan(Path::new("/img"), Path::new("/layer")),
+        &[("/secret".into(), "/../../host".into())],
+    );
+    assert!(escape.is_err(), "'..' could leave the container's root");
 }

@@ -145,12 +145,32 @@ pub fn default_image_binary() -> Option<PathBuf> {
 }
 // ANCHOR_END: builtin_images
 
+/// What lab 08 adds to a kubelet: the Service variables and the Service names of the pods'
+/// hosts files (see [`crate::Kubelet::with_service_env`], [`crate::Kubelet::with_service_hosts`]).
+#[derive(Clone, Default)]
+pub struct ServiceHooks {
+    /// The `<NAME>_SERVICE_HOST` family, if any.
+    pub env: Option<crate::ServiceEnv>,
+    /// The hosts-file lines of the Services, if any.
+    pub hosts: Option<crate::ServiceHosts>,
+}
+
 /// Runs a kubelet configured by `args` against `api` (an in-memory API in the `kubelet`
 /// binary, the API server over HTTPS in `skiff kubelet`) on the real runtime, until `stop`
 /// completes; then stops every pod and, if the runtime root was a temporary one, removes it.
 pub async fn run_with_api<C: api::client::ApiClient>(
     args: Args,
     api: C,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), String> {
+    run_with_hooks(args, api, ServiceHooks::default(), stop).await
+}
+
+/// [`run_with_api`], with the Service `hooks` lab 08 provides (`skiff kubelet` gives them).
+pub async fn run_with_hooks<C: api::client::ApiClient>(
+    args: Args,
+    api: C,
+    hooks: ServiceHooks,
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), String> {
     use std::sync::Arc;
@@ -178,6 +198,12 @@ pub async fn run_with_api<C: api::client::ApiClient>(
         crate::RealProber,
         Arc::new(runtime::SystemClock),
     );
+    if let Some(env) = hooks.env {
+        kubelet = kubelet.with_service_env(env);
+    }
+    if let Some(hosts) = hooks.hosts {
+        kubelet = kubelet.with_service_hosts(hosts);
+    }
     kubelet.run(stop).await;
     drop(kubelet);
     if let Ok(runtime) = Arc::try_unwrap(runtime) {

@@ -26,8 +26,9 @@ pub struct KubeletConfig {
     pub lease_duration: Duration,
     /// Overrides of what the machine reports as the node's capacity.
     pub capacity: CapacityOverrides,
-    /// Where each pod gets a directory, `<pods_dir>/<pod uid>/volumes/<volume>/` holding its
-    /// ConfigMap and Secret volumes (Kubernetes: `/var/lib/kubelet/pods`).
+    /// Where each pod gets a directory, `<pods_dir>/<pod uid>/`, holding its volumes
+    /// (`volumes/<volume>/`: ConfigMap, Secret, emptyDir) and its hosts file
+    /// (`etc-hosts/hosts`) (Kubernetes: `/var/lib/kubelet/pods`).
     pub pods_dir: PathBuf,
 }
 

@@ -457,16 +457,54 @@ fn count_files(dir: &Path) -> io::Result<usize> {
     Ok(count)
 }
 
-/// The environment variable that tells a process-mode container where volume `name` is:
-/// `SKIFF_VOLUME_` and the name in upper case, `-` and `.` as `_` (`app-config` gives
-/// `SKIFF_VOLUME_APP_CONFIG`).
-pub fn volume_env_name(name: &str) -> String {
-    let upper: String = name
-        .chars()
-        .map(|c| match c {
-            '-' | '.' => '_',
-            c => c.to_ascii_uppercase(),
-        })
-        .collect();
-    format!("SKIFF_VOLUME_{upper}")
+// ANCHOR: volume_mounts
+/// Where a container's volumes appear: one [`runtime::Mount`] per `volumeMounts` entry, from
+/// the volume's directory `<volumes_dir>/<volume name>` (or the `subPath` inside it) to
+/// `mountPath`. A mount path that is not absolute, contains `..` or is used twice, a volume
+/// that does not exist or is of a kind skiff cannot mount, and a bad `subPath` are errors
+/// naming the field.
+pub fn volume_mounts(
+    container: &Container,
+    volumes: &[Volume],
+    volumes_dir: &Path,
+) -> Result<Vec<runtime::Mount>, ConfigError> {
+    let mut mounts: Vec<runtime::Mount> = Vec::new();
+    for (i, mount) in container.volume_mounts.iter().enumerate() {
+        let field = format!("container {}: volumeMounts[{i}]", container.name);
+        let container_path = PathBuf::from(&mount.mount_path);
+        let inside = runtime::config::mount_relative_path(&container_path)
+            .map_err(|reason| error(format!("{field}.mountPath: {reason}")))?;
+        let taken = mounts.iter().any(|m| {
+            runtime::config::mount_relative_path(&m.container_path).ok() == Some(inside.clone())
+        });
+        if taken {
+            return Err(error(format!(
+                "{field}.mountPath: {:?} must be unique",
+                mount.mount_path
+            )));
+        }
+        let Some(volume) = volumes.iter().find(|v| v.name == mount.name) else {
+            return Err(error(format!(
+                "{field}.name: volume {:?} not found",
+                mount.name
+            )));
+        };
+        if volume.config_map.is_none() && volume.secret.is_none() && volume.empty_dir.is_none() {
+            return Err(error(format!(
+                "{field}.name: volume {:?} has no kind skiff can mount (configMap, secret, emptyDir)",
+                mount.name
+            )));
+        }
+        let mut host_path = volumes_dir.join(&volume.name);
+        if let Some(sub_path) = mount.sub_path.as_deref().filter(|p| !p.is_empty()) {
+            check_path(sub_path).map_err(|e| error(format!("{field}.subPath: {e}")))?;
+            host_path.push(sub_path);
+        }
+        mounts.push(runtime::Mount {
+            host_path,
+            container_path,
+        });
+    }
+    Ok(mounts)
 }
+// ANCHOR_END: volume_mounts

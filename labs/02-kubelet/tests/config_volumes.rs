@@ -17,7 +17,7 @@ use api::{
 };
 use common::{NODE, fixed_machine, pod};
 use kubelet::config_sources::{
-    ConfigSources, DATA_LINK, ProjectedFile, volume_env_name, volume_files, write_atomically,
+    ConfigSources, DATA_LINK, ProjectedFile, volume_files, write_atomically,
 };
 use kubelet::{Kubelet, KubeletConfig, ScriptedProber};
 use runtime::{
@@ -252,12 +252,6 @@ fn an_update_swaps_the_data_link_and_leaves_no_old_version() {
     assert_eq!(listing(&dir), ["..1", "..data -> ..1", "etc -> ..data/etc"]);
 }
 
-#[test]
-fn volume_names_become_environment_names() {
-    assert_eq!(volume_env_name("app-config"), "SKIFF_VOLUME_APP_CONFIG");
-    assert_eq!(volume_env_name("tls.d"), "SKIFF_VOLUME_TLS_D");
-}
-
 /// Each created container's name and environment.
 type Created = Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>;
 
@@ -266,6 +260,7 @@ type Created = Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>;
 struct Recording {
     inner: Arc<FakeRuntime>,
     envs: Created,
+    mounts: Arc<Mutex<Vec<Vec<runtime::Mount>>>>,
 }
 
 impl ContainerRuntime for Recording {
@@ -297,6 +292,7 @@ impl ContainerRuntime for Recording {
     ) -> runtime::Result<ContainerId> {
         let record = (config.name.clone(), config.env.clone());
         self.envs.lock().unwrap().push(record);
+        self.mounts.lock().unwrap().push(config.mounts.clone());
         self.inner.create_container(sandbox, config).await
     }
     async fn start_container(&self, id: &ContainerId) -> runtime::Result<()> {
@@ -338,6 +334,7 @@ impl Node {
         let runtime = Recording {
             inner: fake,
             envs: Arc::default(),
+            mounts: Arc::default(),
         };
         let api_clock = clock.clone();
         let api = InMemoryApi::with_clock(Arc::new(move || {
@@ -431,7 +428,15 @@ async fn the_kubelet_projects_volumes_passes_env_and_follows_config_map_updates(
     assert_eq!(name, "app");
     let get = |n: &str| env.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
     assert_eq!(get("DB_PASSWORD").as_deref(), Some("hunter2"));
-    assert_eq!(get("SKIFF_VOLUME_CONFIG"), Some(dir.display().to_string()));
+    let mounts = node.runtime.mounts.lock().unwrap().clone();
+    assert_eq!(
+        mounts[0],
+        [runtime::Mount {
+            host_path: dir.clone(),
+            container_path: "/etc/web".into(),
+        }],
+        "the volume appears at its mountPath"
+    );
 
     // The ConfigMap changes: the next sync rewrites the file, through a new ..data.
     let mut map: ConfigMap = node.api.get(Some("default"), "web-config").await.unwrap();

@@ -5,14 +5,16 @@
 //! style `WEB_PORT_80_TCP_ADDR` family). Names such as `web.default.svc.cluster.local` are
 //! answered by cluster DNS (CoreDNS), which watches Services like a proxy does.
 //!
-//! skiff runs no DNS server. It writes the same answers as a hosts file ([`hosts_file`]) that
-//! the kubelet puts in the pod's directory (bind-mounted as `/etc/hosts` where the runtime
-//! isolates pods), and offers [`resolve`], the lookup with the pod's search path, to pods that
-//! run as plain processes. Every address is the one the pod's node serves ([`NodeView`]).
+//! skiff runs no DNS server. It gives the same answers as hosts-file lines ([`host_entries`])
+//! that the kubelet writes into every pod's `/etc/hosts` (bind-mounted where the runtime
+//! isolates pods, `$SKIFF_ROOT/etc/hosts` in process mode), and [`resolve`] is the lookup
+//! with the pod's search path, as cluster DNS answers it. Every address is the one the pod's
+//! node serves ([`NodeView`]).
 
 use std::net::Ipv4Addr;
 
 use api::Service;
+use kubelet::HostEntry;
 
 use crate::proxy_wiring::NodeView;
 
@@ -117,12 +119,15 @@ pub fn resolve(
 }
 // ANCHOR_END: resolve
 
-/// A hosts file for a pod in `namespace` on a node with `view`: `localhost`, then one line per
-/// Service with an address: its fully qualified name and `.svc` form, plus the bare name and
-/// `name.namespace` for Services of the pod's own namespace. Sorted, so it only changes when
-/// a Service does.
-pub fn hosts_file(namespace: &str, services: &[Service], view: NodeView) -> String {
-    let mut lines = Vec::new();
+// ANCHOR: host_entries
+/// The hosts-file lines for a pod in `namespace` on a node with `view` (the kubelet writes them
+/// into the pod's `/etc/hosts`, see `kubelet::hosts`): one per Service with an address, named
+/// by its fully qualified name and `.svc` form, plus the bare name and `name.namespace` for
+/// Services of the pod's own namespace, which is what the search path
+/// `<ns>.svc.cluster.local svc.cluster.local cluster.local` would make of them. Sorted by
+/// name, so the file only changes when a Service does.
+pub fn host_entries(namespace: &str, services: &[Service], view: NodeView) -> Vec<HostEntry> {
+    let mut entries = Vec::new();
     for service in services {
         let (Some(name), Some(ip)) = (&service.metadata.name, service_address(service, view))
         else {
@@ -137,13 +142,12 @@ pub fn hosts_file(namespace: &str, services: &[Service], view: NodeView) -> Stri
             names.push(format!("{name}.{ns}"));
             names.push(name.clone());
         }
-        lines.push(format!("{ip}\t{}", names.join(" ")));
+        entries.push(HostEntry {
+            address: ip.into(),
+            names,
+        });
     }
-    lines.sort();
-    let mut file = String::from("127.0.0.1\tlocalhost\n");
-    for line in lines {
-        file.push_str(&line);
-        file.push('\n');
-    }
-    file
+    entries.sort_by(|a, b| a.names.cmp(&b.names));
+    entries
 }
+// ANCHOR_END: host_entries

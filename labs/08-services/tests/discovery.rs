@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 
 use api::{Endpoints, Service};
 use serde_json::json;
-use services::discovery::{env_prefix, hosts_file, resolve, service_env};
+use services::discovery::{env_prefix, host_entries, resolve, service_env};
 use services::proxy_wiring::{NodeView, endpoints_for_port};
 
 fn service(name: &str, namespace: &str, cluster_ip: &str, ports: serde_json::Value) -> Service {
@@ -120,15 +120,23 @@ fn names_resolve_with_the_pods_search_path() {
 }
 
 #[test]
-fn the_hosts_file_lists_every_service_and_short_names_for_the_pods_namespace() {
-    let file = hosts_file("default", &services(), NodeView::ClusterIp);
+fn the_hosts_lines_list_every_service_and_short_names_for_the_pods_namespace() {
+    let lines: Vec<String> = host_entries("default", &services(), NodeView::ClusterIp)
+        .iter()
+        .map(|e| format!("{}\t{}", e.address, e.names.join(" ")))
+        .collect();
     assert_eq!(
-        file,
-        "127.0.0.1\tlocalhost\n\
-         127.10.0.11\tweb.default.svc.cluster.local web.default.svc web.default web\n\
-         127.10.0.12\tredis-primary.default.svc.cluster.local redis-primary.default.svc redis-primary.default redis-primary\n\
-         127.10.0.13\tapi.team.svc.cluster.local api.team.svc\n"
+        lines,
+        [
+            "127.10.0.13\tapi.team.svc.cluster.local api.team.svc",
+            "127.10.0.12\tredis-primary.default.svc.cluster.local redis-primary.default.svc redis-primary.default redis-primary",
+            "127.10.0.11\tweb.default.svc.cluster.local web.default.svc web.default web",
+        ]
     );
+    // Node 2's pods dial the Service in their node's block.
+    let node2 = host_entries("team", &services(), NodeView::Node(2));
+    assert_eq!(node2[0].address.to_string(), "127.13.0.13");
+    assert_eq!(node2[0].names.last().unwrap(), "api");
 }
 
 #[test]

@@ -146,7 +146,7 @@ pub fn kubeconfig_name(user: &str) -> String {
 /// layout, so the process finds what `skiff up` prepared for it (its kubeconfig, its
 /// directory) and leaves what `skiff up` waits for (the URL file, its ready marker).
 pub fn component_args(component: &Component, spec: &ClusterSpec, layout: &Layout) -> Vec<String> {
-    // EXERCISE(cluster-component-args): the subcommand first; the API server gets its data dir, listen address, storage, URL file and kubeconfig dir; every other component its identity's kubeconfig (kubeconfig_name) and ready file; nodes add --node, the kubelet --root and --pod-range, the proxy --node-index
+    // EXERCISE(cluster-component-args): the subcommand first; the API server gets its data dir, listen address, storage, URL file and kubeconfig dir; every other component its identity's kubeconfig (kubeconfig_name) and ready file; nodes add --node, the kubelet --root, --pod-range and --node-index, the proxy --node-index
     let path = |p: std::path::PathBuf| p.display().to_string();
     let mut args = vec![component.subcommand().to_string()];
     let mut flag = |name: &str, value: String| {
@@ -173,6 +173,7 @@ pub fn component_args(component: &Component, spec: &ClusterSpec, layout: &Layout
                     flag("node", node.clone());
                     flag("root", path(layout.node_dir(node)));
                     flag("pod-range", pod_range(*index));
+                    flag("node-index", index.to_string());
                 }
                 Component::Proxy { node, index } => {
                     flag("node", node.clone());

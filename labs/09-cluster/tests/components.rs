@@ -101,6 +101,8 @@ fn each_kubelet_gets_its_node_its_root_and_a_pod_range_of_its_own() {
             PathBuf::from(format!("/data/kubeconfigs/kubelet-{node}.kubeconfig"))
         );
         assert_eq!(parsed.kubelet.config.node_name, node);
+        // The same number as the node's proxy: pods dial the addresses that proxy serves.
+        assert_eq!(parsed.node_index, Some(index as u8));
         assert_eq!(
             parsed.kubelet.root,
             Some(PathBuf::from(format!("/data/nodes/{node}")))

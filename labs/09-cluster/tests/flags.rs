@@ -185,3 +185,19 @@ fn the_api_server_reads_its_encryption_config_flag() {
     let defaults = skiff::cmd::apiserver::parse(&[]).unwrap().unwrap();
     assert_eq!(defaults.encryption_config, None);
 }
+
+#[test]
+fn the_kubelets_node_index_is_checked_like_the_proxys() {
+    let parsed = cmd::kubelet::parse(&args("--kubeconfig k --node n1 --node-index 3"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(parsed.node_index, Some(3));
+    assert_eq!(
+        cmd::kubelet::parse(&args("--kubeconfig k --node n1 --node-index 89")).unwrap_err(),
+        "--node-index: 89 is more than 88"
+    );
+    let default = cmd::kubelet::parse(&args("--kubeconfig k --node n1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(default.node_index, None);
+}

@@ -172,11 +172,51 @@ fn validate_container(
             errors.extend(validate_probe(probe, &path.child(field)));
         }
     }
+    let mut mount_paths = BTreeSet::new();
     for (i, mount) in container.volume_mounts.iter().enumerate() {
+        let mount_path = path.child("volumeMounts").index(i);
         if !volume_names.contains(mount.name.as_str()) {
-            let mount_name = path.child("volumeMounts").index(i).child("name");
-            errors.push(FieldError::not_found(&mount_name, &mount.name));
+            errors.push(FieldError::not_found(
+                &mount_path.child("name"),
+                &mount.name,
+            ));
         }
+        errors.extend(validate_mount_path(
+            &mount.mount_path,
+            &mount_path.child("mountPath"),
+            &mut mount_paths,
+        ));
+    }
+    errors
+}
+
+/// A volume's place in a container: required, absolute, without `..` (it must stay inside the
+/// container's file system), and not shared with another mount of the same container.
+fn validate_mount_path<'a>(
+    mount_path: &'a str,
+    path: &FieldPath,
+    seen: &mut BTreeSet<&'a str>,
+) -> Vec<FieldError> {
+    if mount_path.is_empty() {
+        return vec![FieldError::required(path, "")];
+    }
+    let mut errors = Vec::new();
+    if !mount_path.starts_with('/') {
+        errors.push(FieldError::invalid(
+            path,
+            mount_path,
+            "must be an absolute path",
+        ));
+    }
+    if mount_path.split('/').any(|part| part == "..") {
+        errors.push(FieldError::invalid(
+            path,
+            mount_path,
+            "must not contain '..'",
+        ));
+    }
+    if !seen.insert(mount_path.trim_end_matches('/')) {
+        errors.push(FieldError::invalid(path, mount_path, "must be unique"));
     }
     errors
 }

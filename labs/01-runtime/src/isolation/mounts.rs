@@ -49,6 +49,14 @@ pub enum MountStep {
         /// The (created, empty) file it is bound over.
         target: PathBuf,
     },
+    /// Makes a host file or directory (a volume, the pod's hosts file) visible at `target`, in
+    /// the container's writable layer (so the image is never changed).
+    Bind {
+        /// The host's file or directory.
+        source: PathBuf,
+        /// Where it appears; created (an empty file or directory, like `source`) if missing.
+        target: PathBuf,
+    },
     /// Makes `new_root` the root directory and detaches the old root, so the host's files are
     /// gone from this namespace altogether (a `chroot` would only hide them).
     PivotRoot {
@@ -133,6 +141,19 @@ impl MountStep {
                 std::fs::File::create(target)?;
                 sys::bind_mount(source, target)
             }
+            MountStep::Bind { source, target } => {
+                if source.is_dir() {
+                    std::fs::create_dir_all(target)?;
+                } else {
+                    if let Some(parent) = target.parent() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                    if std::fs::symlink_metadata(target).is_err() {
+                        std::fs::File::create(target)?;
+                    }
+                }
+                sys::bind_mount(source, target)
+            }
             MountStep::PivotRoot { new_root } => sys::pivot_root(new_root),
         }
     }
@@ -159,7 +180,7 @@ impl fmt::Display for MountStep {
                 target.display()
             ),
             MountStep::Proc { target } => write!(f, "mount -t proc proc {}", target.display()),
-            MountStep::BindDevice { source, target } => {
+            MountStep::BindDevice { source, target } | MountStep::Bind { source, target } => {
                 write!(f, "mount --bind {} {}", source.display(), target.display())
             }
             MountStep::PivotRoot { new_root } => {
@@ -168,3 +189,35 @@ impl fmt::Display for MountStep {
         }
     }
 }
+
+// ANCHOR: with_mounts
+/// `plan` with a [`MountStep::Bind`] for each of `mounts` (host path, path in the container)
+/// just before the `pivot_root`: the host paths are still reachable then, and the targets are
+/// in the new root (`<layer_dir>/root`).
+pub fn with_mounts(
+    mut plan: Vec<MountStep>,
+    mounts: &[(PathBuf, PathBuf)],
+) -> crate::Result<Vec<MountStep>> {
+    let Some(at) = plan
+        .iter()
+        .position(|step| matches!(step, MountStep::PivotRoot { .. }))
+    else {
+        return Ok(plan);
+    };
+    let MountStep::PivotRoot { new_root } = plan[at].clone() else {
+        unreachable!("found above");
+    };
+    let mut binds = Vec::new();
+    for (index, (host, inside)) in mounts.iter().enumerate() {
+        let relative = crate::config::mount_relative_path(inside).map_err(|reason| {
+            crate::RuntimeError::invalid(format!("mounts[{index}].container_path"), reason)
+        })?;
+        binds.push(MountStep::Bind {
+            source: host.clone(),
+            target: new_root.join(relative),
+        });
+    }
+    plan.splice(at..at, binds);
+    Ok(plan)
+}
+// ANCHOR_END: with_mounts

@@ -6,6 +6,8 @@
 mod echo;
 mod inspect;
 mod signals;
+
+pub use inspect::{hosts_file_path, lookup_host};
 mod simple;
 
 /// Runs the program named by `args[0]` with the rest as its arguments; returns the exit code.
@@ -26,6 +28,7 @@ pub fn run(args: &[String]) -> i32 {
         "ps" => inspect::ps(rest),
         "hostname" => inspect::hostname(rest),
         "fetch" => inspect::fetch(rest),
+        "cat" => inspect::cat(rest),
         helper if crate::isolation::helper::HELPER_COMMANDS.contains(&helper) => {
             crate::isolation::helper::run(helper, rest)
         }

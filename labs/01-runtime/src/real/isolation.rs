@@ -220,6 +220,7 @@ impl RuntimeIsolation {
         rootfs: &ContainerRootfs,
         command: &ResolvedCommand,
         workdir: Option<&Path>,
+        mounts: &[crate::config::Mount],
     ) -> ResolvedCommand {
         let mut inside = vec![rootfs.program.display().to_string()];
         inside.extend(command.args.iter().cloned());
@@ -229,6 +230,10 @@ impl RuntimeIsolation {
             image: rootfs.image.clone(),
             layer_dir: rootfs.layer_dir.clone(),
             workdir: workdir.map_or_else(|| PathBuf::from("/"), Path::to_path_buf),
+            mounts: mounts
+                .iter()
+                .map(|m| (m.host_path.clone(), m.container_path.clone()))
+                .collect(),
             command: inside,
         };
         let mut args = vec!["pod-enter".to_string()];

@@ -289,6 +289,13 @@ impl ContainerRuntime for RealRuntime {
         // the previous one stays readable until its container is removed, as with `kubectl
         // logs --previous`.
         let log_path = sandbox_dir.join(format!("{}_{}.log", config.name, id));
+        let mount_root = match (&rootfs, config.mounts.is_empty()) {
+            (None, false) => {
+                let root = sandbox_dir.join(format!("{}_{}.root", config.name, id));
+                Some(link_mounts(&root, &config.mounts)?)
+            }
+            _ => None,
+        };
         let cgroup = self.cgroups.create_container(&id.0, &config.limits)?;
         if let Err(error) = std::fs::File::create(&log_path) {
             cgroup.remove();
@@ -308,6 +315,7 @@ impl ContainerRuntime for RealRuntime {
             cgroup,
             exited: None,
             rootfs,
+            mount_root,
         };
         state.containers.insert(id.clone(), record);
         Ok(id)
@@ -365,6 +373,10 @@ impl ContainerRuntime for RealRuntime {
         };
         if let Some(record) = record {
             let _ = std::fs::remove_file(&record.log_path);
+            if let Some(root) = &record.mount_root {
+                // Only symlinks and the directories holding them: no host file is touched.
+                let _ = std::fs::remove_dir_all(root);
+            }
             let _ = tokio::task::spawn_blocking(move || record.cgroup.remove()).await;
         }
         Ok(())
@@ -423,3 +435,33 @@ impl Drop for RealRuntime {
     }
 }
 // ANCHOR_END: drop
+
+// ANCHOR: link_mounts
+/// `process` mode's stand-in for mounts: a directory `root` standing for the container's `/`,
+/// where each mount's container path is a symlink to its host path (`<root>/etc/hosts ->
+/// <pod dir>/hosts/hosts`). A symlink follows the host path as it changes, as a bind mount of
+/// a directory does. Returns `root`.
+fn link_mounts(root: &std::path::Path, mounts: &[crate::config::Mount]) -> Result<PathBuf> {
+    for (index, mount) in mounts.iter().enumerate() {
+        if std::fs::symlink_metadata(&mount.host_path).is_err() {
+            return Err(RuntimeError::invalid(
+                format!("mounts[{index}].host_path"),
+                format!("{} does not exist", mount.host_path.display()),
+            ));
+        }
+        let relative =
+            crate::config::mount_relative_path(&mount.container_path).map_err(|reason| {
+                RuntimeError::invalid(format!("mounts[{index}].container_path"), reason)
+            })?;
+        let link = root.join(relative);
+        if let Some(parent) = link.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|error| RuntimeError::io_at("creating", parent, error))?;
+        }
+        std::os::unix::fs::symlink(&mount.host_path, &link)
+            .map_err(|error| RuntimeError::io_at("linking", &link, error))?;
+    }
+    std::fs::create_dir_all(root).map_err(|error| RuntimeError::io_at("creating", root, error))?;
+    Ok(root.to_path_buf())
+}
+// ANCHOR_END: link_mounts

@@ -18,6 +18,7 @@ impl RealRuntime {
         &self,
         sandbox: &SandboxRecord,
         config: &ContainerConfig,
+        mount_root: Option<&std::path::Path>,
     ) -> Vec<(String, String)> {
         let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
         let mut env = vec![
@@ -33,6 +34,9 @@ impl RealRuntime {
         ];
         if let Some(node) = &self.config.node_name {
             env.push(("NODE_NAME".to_string(), node.clone()));
+        }
+        if let Some(root) = mount_root {
+            env.push((crate::ROOT_ENV.to_string(), root.display().to_string()));
         }
         env.extend(config.env.iter().cloned());
         env
@@ -66,16 +70,22 @@ impl RealRuntime {
                 rootfs,
                 &record.command,
                 record.config.working_dir.as_deref(),
+                &record.config.mounts,
             ),
             _ => record.command.clone(),
         };
         Ok(SpawnPlan {
             command,
-            env: self.container_env(sandbox, &record.config),
+            env: self.container_env(sandbox, &record.config, record.mount_root.as_deref()),
             // In a namespaced pod the working directory is one inside the container, set by the
             // helper; the helper itself starts in the sandbox directory.
-            working_dir: match (&record.rootfs, &record.config.working_dir) {
-                (None, Some(dir)) => dir.clone(),
+            working_dir: match (
+                &record.rootfs,
+                &record.config.working_dir,
+                &record.mount_root,
+            ) {
+                (None, Some(dir), _) => dir.clone(),
+                (None, None, Some(root)) => root.clone(),
                 _ => sandbox.dir.clone(),
             },
             cgroup_procs: record.cgroup.procs_files(),

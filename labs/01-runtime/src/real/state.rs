@@ -53,6 +53,8 @@ pub(crate) struct ContainerRecord {
     pub exited: Option<watch::Receiver<bool>>,
     /// Its root file system, when the runtime isolates pods.
     pub rootfs: Option<ContainerRootfs>,
+    /// In `process` mode, the directory standing for its `/` when it has mounts.
+    pub mount_root: Option<PathBuf>,
 }
 
 /// Everything the runtime knows.

@@ -9,8 +9,8 @@ use runtime::{ContainerConfig, ContainerRuntime};
 
 use super::Kubelet;
 use crate::config_sources::{
-    ConfigError, ConfigSources, referenced_names, refers_to_sources, resolve_env, volume_env_name,
-    volume_files, write_atomically,
+    ConfigError, ConfigSources, referenced_names, refers_to_sources, resolve_env, volume_files,
+    volume_mounts, write_atomically,
 };
 use crate::probe::ProbeRunner;
 use crate::translate::PodRef;
@@ -66,9 +66,9 @@ where
 
     // ANCHOR: prepare_container
     /// Completes a container's config before it is created: the environment from its
-    /// ConfigMap and Secret references, and its ConfigMap and Secret volumes written to
-    /// `<pod dir>/volumes/<name>`. The runtime has no mounts, so a mounted volume's directory
-    /// is passed as `SKIFF_VOLUME_<NAME>`.
+    /// ConfigMap and Secret references, its ConfigMap and Secret volumes written to
+    /// `<pod dir>/volumes/<name>` (an emptyDir is an empty directory there), and a mount of
+    /// each volume at its `mountPath`.
     pub(super) async fn prepare_container(
         &mut self,
         pod: &PodRef,
@@ -87,6 +87,17 @@ where
         else {
             return Ok(());
         };
+        let pod_dir = self.pod_dir(&pod.uid);
+        let volumes_dir = pod_dir.join("volumes");
+        let mounts = volume_mounts(container, &spec.volumes, &volumes_dir)?;
+        for volume in spec.volumes.iter().filter(|v| v.empty_dir.is_some()) {
+            let dir = volumes_dir.join(&volume.name);
+            let made = private_dir(&pod_dir).and_then(|()| std::fs::create_dir_all(&dir));
+            made.map_err(|e| ConfigError {
+                message: format!("creating volume {}: {e}", volume.name),
+            })?;
+        }
+        config.mounts.extend(mounts);
         let (config_maps, secrets) = referenced_names(&spec_pod);
         if config_maps.is_empty() && secrets.is_empty() {
             return Ok(()); // nothing to look up: the literal env is already in `config`
@@ -104,20 +115,11 @@ where
             let Some(files) = volume_files(volume, &sources)? else {
                 continue;
             };
-            let pod_dir = self.pod_dir(&pod.uid);
-            let dir = pod_dir.join("volumes").join(&volume.name);
+            let dir = volumes_dir.join(&volume.name);
             let written = private_dir(&pod_dir).and_then(|()| write_atomically(&dir, &files));
             written.map_err(|e| ConfigError {
                 message: format!("writing volume {}: {e}", volume.name),
             })?;
-            if container
-                .volume_mounts
-                .iter()
-                .any(|m| m.name == volume.name)
-            {
-                let path = dir.display().to_string();
-                config.env.push((volume_env_name(&volume.name), path));
-            }
         }
         Ok(())
     }
@@ -213,7 +215,7 @@ where
 
 /// Creates the pod's directory readable by the kubelet's user only (0700): Secret files inside
 /// must not be readable by every user of the machine, whatever their own mode.
-fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+pub(super) fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(dir)?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))

@@ -113,6 +113,7 @@ where
             Action::PodGone { pod, source } => {
                 self.journal
                     .record(now, format!("pod {pod} stopped and removed"));
+                self.hosts_pods.remove(&pod.uid);
                 let _ = std::fs::remove_dir_all(self.pod_dir(&pod.uid));
                 self.finish_deletion(&pod, &source).await;
             }
@@ -154,7 +155,11 @@ where
     ) {
         let now = self.clock.now();
         let name = config.name.clone();
-        if let Err(error) = self.prepare_container(&pod, &mut config).await {
+        let prepared = match self.prepare_container(&pod, &mut config).await {
+            Ok(()) => self.add_hosts_mount(&pod, &sandbox, &mut config).await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = prepared {
             self.journal
                 .record(now, format!("start {pod} {name}: failed: {error}"));
             self.config_event(&pod, &error).await;

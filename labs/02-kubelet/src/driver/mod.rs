@@ -6,6 +6,7 @@
 
 mod config;
 mod execute;
+mod hosts;
 mod journal;
 mod node;
 
@@ -48,6 +49,9 @@ pub struct Kubelet<R, C, P> {
     kills: JoinSet<(ContainerId, Result<(), RuntimeError>)>,
     journal: Journal,
     service_env: Option<ServiceEnv>,
+    service_hosts: Option<crate::hosts::ServiceHosts>,
+    /// The pods whose hosts file is kept, by uid.
+    hosts_pods: std::collections::BTreeMap<String, hosts::HostsPod>,
 }
 // ANCHOR_END: kubelet
 
@@ -85,6 +89,8 @@ where
             kills: JoinSet::new(),
             journal: Journal::new(now),
             service_env: None,
+            service_hosts: None,
+            hosts_pods: std::collections::BTreeMap::new(),
             config,
             runtime,
             api,
@@ -98,6 +104,14 @@ where
     /// service links). The container's own variables win over them.
     pub fn with_service_env(mut self, env: ServiceEnv) -> Self {
         self.service_env = Some(env);
+        self
+    }
+
+    /// Gives every pod started from now on a hosts file at `/etc/hosts` with its own name and
+    /// the names `hosts` makes for the cluster's Services, kept up to date on every sync (see
+    /// [`crate::hosts`]).
+    pub fn with_service_hosts(mut self, hosts: crate::hosts::ServiceHosts) -> Self {
+        self.service_hosts = Some(hosts);
         self
     }
 
@@ -125,6 +139,7 @@ where
         self.node_heartbeat().await;
         self.refresh_desired().await;
         self.refresh_volumes().await;
+        self.refresh_hosts().await;
         for _ in 0..MAX_PASSES {
             let observed = match self.observe().await {
                 Ok(observed) => observed,

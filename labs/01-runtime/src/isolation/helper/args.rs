@@ -30,6 +30,8 @@ pub struct EnterArgs {
     pub layer_dir: PathBuf,
     /// The directory the program starts in, inside the container.
     pub workdir: PathBuf,
+    /// Host files and directories bound into the container: (host path, path inside).
+    pub mounts: Vec<(PathBuf, PathBuf)>,
     /// The program (a path inside the image) and its arguments.
     pub command: Vec<String>,
 }
@@ -74,8 +76,12 @@ impl EnterArgs {
             self.layer_dir.display().to_string(),
             "--workdir".into(),
             self.workdir.display().to_string(),
-            "--".into(),
         ];
+        for (host, inside) in &self.mounts {
+            args.push("--mount".into());
+            args.push(format!("{}={}", host.display(), inside.display()));
+        }
+        args.push("--".into());
         args.extend(self.command.iter().cloned());
         args
     }
@@ -99,6 +105,7 @@ impl EnterArgs {
             "--image",
             "--layer-dir",
             "--workdir",
+            "--mount",
         ];
         let flags = Flags::parse(flags, &known)?;
         let pod_pid = flags.required("--pod-pid")?;
@@ -113,6 +120,20 @@ impl EnterArgs {
             image: PathBuf::from(flags.required("--image")?),
             layer_dir: PathBuf::from(flags.required("--layer-dir")?),
             workdir: PathBuf::from(flags.optional("--workdir").unwrap_or("/")),
+            mounts: flags
+                .all("--mount")
+                .map(|value| {
+                    value
+                        .split_once('=')
+                        .map(|(host, inside)| (PathBuf::from(host), PathBuf::from(inside)))
+                        .ok_or_else(|| {
+                            RuntimeError::invalid(
+                                "--mount",
+                                format!("must be <host path>=<container path>, got {value:?}"),
+                            )
+                        })
+                })
+                .collect::<Result<_>>()?,
             command,
         })
     }
@@ -144,6 +165,13 @@ impl<'a> Flags<'a> {
         self.0
             .iter()
             .find(|(name, _)| *name == flag)
+            .map(|(_, value)| *value)
+    }
+
+    fn all<'s>(&'s self, flag: &'s str) -> impl Iterator<Item = &'a str> + 's {
+        self.0
+            .iter()
+            .filter(move |(name, _)| *name == flag)
             .map(|(_, value)| *value)
     }
 

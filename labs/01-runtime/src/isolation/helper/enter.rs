@@ -5,7 +5,7 @@ use std::os::unix::process::CommandExt;
 
 use super::{EnterArgs, step};
 use crate::error::{Result, RuntimeError};
-use crate::isolation::mounts::mount_plan;
+use crate::isolation::mounts::{mount_plan, with_mounts};
 use crate::isolation::namespaces::join_order;
 use crate::isolation::sys::{self, ChildEnd};
 
@@ -45,7 +45,11 @@ pub(super) fn run(args: &EnterArgs) -> Result<()> {
 /// In the forked child: mounts the root file system, moves into it and execs the program.
 /// Returns only on failure.
 fn become_container(args: &EnterArgs) -> RuntimeError {
-    for mount in mount_plan(&args.image, &args.layer_dir) {
+    let plan = match with_mounts(mount_plan(&args.image, &args.layer_dir), &args.mounts) {
+        Ok(plan) => plan,
+        Err(error) => return error,
+    };
+    for mount in plan {
         if let Err(error) = mount.apply() {
             return RuntimeError::io(mount.to_string(), error);
         }
