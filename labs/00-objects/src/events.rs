@@ -56,6 +56,42 @@ resource!(Event, "v1", "Event", namespaced: true, [
     event_time, source, reporting_component, reporting_instance, action
 ]);
 
+// ANCHOR: event_names
+/// Names Events `<object>.<hex nanoseconds>`, as Kubernetes' event recorders do, so that a
+/// restarted component (whose counters start again at zero) does not reuse its predecessor's
+/// names. The time comes from the caller's clock: virtual in simulations, so names repeat from
+/// run to run; the wall clock in a real cluster, where it moves on between restarts. Stamps
+/// strictly increase within one namer, so events in the same instant get distinct names.
+#[derive(Debug, Clone, Default)]
+pub struct EventNames {
+    last: u128,
+}
+
+impl EventNames {
+    /// How far [`EventNames::skip`] jumps: a millisecond, more events than a recorder writes
+    /// in one instant.
+    pub const SKIP: u128 = 1 << 20;
+
+    /// A namer that has named nothing yet.
+    pub fn new() -> Self {
+        EventNames::default()
+    }
+
+    /// The name of a new Event about `object` at `nanos` since the epoch.
+    pub fn next(&mut self, object: &str, nanos: u128) -> String {
+        let stamp = nanos.max(self.last + 1);
+        self.last = stamp;
+        format!("{object}.{stamp:x}")
+    }
+
+    /// After `AlreadyExists`: a predecessor used this instant (it ran until the same second,
+    /// on a clock as coarse as ours); jump past the names it can have used.
+    pub fn skip(&mut self) {
+        self.last += Self::SKIP;
+    }
+}
+// ANCHOR_END: event_names
+
 /// The reporter of an Event.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]

@@ -42,7 +42,7 @@ pub use container::{
     HttpGetAction, HttpHeader, KeySelector, NameReference, ObjectFieldSelector, Probe,
     ResourceRequirements, TcpSocketAction, VolumeMount,
 };
-pub use events::{Event, EventSource, Lease, LeaseSpec};
+pub use events::{Event, EventNames, EventSource, Lease, LeaseSpec};
 pub use int_or_string::IntOrString;
 pub use meta::{Condition, ObjectMeta, ObjectReference, OwnerReference, Resource};
 pub use node::{

@@ -221,6 +221,11 @@ impl StatusError {
                 StatusError::already_exists(group, resource, name)
             }
             ApiError::Conflict { resource, name } => StatusError::conflict(group, resource, name),
+            ApiError::Unfulfillable {
+                resource,
+                name,
+                cause,
+            } => StatusError::conflict_because(group, resource, name, cause),
             ApiError::Invalid { kind, name, errors } => {
                 StatusError::invalid(group, kind, name, errors)
             }

@@ -55,7 +55,7 @@ fn identities() -> Vec<(&'static str, User)> {
 #[rustfmt::skip]
 const MATRIX: &[(&str, [&str; 8])] = &[
     // group/resource                 admin       viewer      node        scheduler   ctrl-mgr    proxy       bob         anonymous
-    ("pods",                        ["glwcupdx", "glw-----", "glwc--d-", "glw-u---", "glwcupd-", "glw-----", "--------", "--------"]),
+    ("pods",                        ["glwcupdx", "glw-----", "glwc--d-", "glw-----", "glwcupd-", "glw-----", "--------", "--------"]),
     ("pods/status",                 ["glwcupdx", "glw-----", "----up--", "----up--", "----up--", "--------", "--------", "--------"]),
     ("pods/binding",                ["glwcupdx", "glw-----", "--------", "---c----", "--------", "--------", "--------", "--------"]),
     ("pods/log",                    ["glwcupdx", "glw-----", "--------", "--------", "--------", "--------", "--------", "--------"]),

@@ -8,7 +8,8 @@
 //! the full key: only speed, never correctness, depends on the hash.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::Arc;
 
 /// A `HashMap` hashed with [`FnvHasher`].
 pub type FnvHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FnvHasher>>;
@@ -39,3 +40,43 @@ impl Hasher for FnvHasher {
         h ^ (h >> 31)
     }
 }
+
+// ANCHOR: hashed_key
+/// A string key (a controller uid) hashed once, when the pod is read, instead of once per node
+/// examined: the spreading score looks the same uid up on hundreds of nodes per cycle. Equality
+/// still compares the whole string, so only speed depends on the hash.
+#[derive(Debug, Clone, Eq)]
+pub struct HashedKey {
+    hash: u64,
+    key: Arc<str>,
+}
+
+impl HashedKey {
+    /// The key `key`, hashed with [`FnvHasher`].
+    pub fn new(key: &str) -> HashedKey {
+        let mut hasher = FnvHasher::default();
+        hasher.write(key.as_bytes());
+        HashedKey {
+            hash: hasher.finish(),
+            key: Arc::from(key),
+        }
+    }
+
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        &self.key
+    }
+}
+
+impl PartialEq for HashedKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && (Arc::ptr_eq(&self.key, &other.key) || self.key == other.key)
+    }
+}
+
+impl Hash for HashedKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+// ANCHOR_END: hashed_key

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use api::Pod;
 
+use crate::fnv::HashedKey;
 use crate::plugins::node_affinity::{NodeTerm, compile_affinity};
 use crate::resources::{Resources, pod_requests};
 
@@ -65,8 +66,8 @@ pub struct PodInfo {
     pub requests: Resources,
     /// The host ports its containers ask for.
     pub host_ports: Vec<HostPort>,
-    /// The uid of its controller (a ReplicaSet, say), for spreading.
-    pub owner_uid: Option<String>,
+    /// The uid of its controller (a ReplicaSet, say), for spreading, hashed once.
+    pub owner_uid: Option<HashedKey>,
     /// `requiredDuringScheduling...` node affinity, compiled; `None` when absent.
     pub required_terms: Option<Vec<NodeTerm>>,
     /// `preferredDuringScheduling...` node affinity, compiled, with weights.
@@ -134,10 +135,10 @@ fn host_ports(pod: &Pod) -> Result<Vec<HostPort>, InvalidPod> {
 }
 
 /// The owner reference marked `controller: true`, as Kubernetes' spreading uses.
-fn controller_uid(pod: &Pod) -> Option<String> {
+fn controller_uid(pod: &Pod) -> Option<HashedKey> {
     pod.metadata
         .owner_references
         .iter()
         .find(|owner| owner.controller == Some(true))
-        .map(|owner| owner.uid.clone())
+        .map(|owner| HashedKey::new(&owner.uid))
 }

@@ -163,7 +163,7 @@ impl Scheduler {
             .max_by(|(a, score_a), (b, score_b)| {
                 score_a
                     .cmp(score_b)
-                    .then_with(|| nodes[**b].name.cmp(&nodes[**a].name))
+                    .then_with(|| nodes[**b].cmp_name(&nodes[**a]))
             })
             .map(|(&i, &score)| (nodes[i].name.clone(), score));
         best.unwrap_or_default()

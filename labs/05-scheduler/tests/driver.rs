@@ -6,7 +6,9 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use api::client::{ApiClient, InMemoryApi};
+use api::client::{
+    ApiClient, ApiResource, ApiResult, DeleteOptions, InMemoryApi, ObjectList, WatchStream,
+};
 use api::{Event, LabelSelector, Pod, Time};
 use common::{node, owned_by, pod};
 use scheduler::driver::SchedulerDriver;
@@ -238,4 +240,116 @@ async fn a_heartbeat_does_not_wake_unschedulable_pods_but_a_new_label_does() {
     assert_eq!(decisions.len(), 1);
     let bound = api.get::<Pod>(Some("default"), "picky").await.unwrap();
     assert_eq!(bound.spec.node_name.as_deref(), Some("n1"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_restarted_scheduler_names_its_events_apart_from_its_predecessor() {
+    let api = api();
+    api.create(node("small", "1", "1Gi")).await.unwrap();
+    api.create(pod("big", "4", "1Gi")).await.unwrap();
+    // The first scheduler reports the pod unschedulable at virtual 0 s, then "crashes".
+    driver(&api).run_until_quiet(secs(0.0)).await.unwrap();
+    // Its successor starts with the same epoch (the worst case: a restart within the same
+    // instant) and reports again.
+    driver(&api).run_until_quiet(secs(0.0)).await.unwrap();
+    let events = api
+        .list::<Event>(None, &LabelSelector::default())
+        .await
+        .unwrap()
+        .items;
+    let mut names: Vec<String> = events
+        .into_iter()
+        .map(|e| e.metadata.name.unwrap_or_default())
+        .collect();
+    names.sort();
+    let first = u128::try_from(EPOCH).unwrap() * 1_000_000_000;
+    let skipped = first + api::EventNames::SKIP + 1;
+    assert_eq!(
+        names,
+        [format!("big.{first:x}"), format!("big.{skipped:x}")],
+        "both reports are stored, under time-stamped names"
+    );
+}
+
+/// An API where another scheduler always wins the race: each bind is preceded by a rival's
+/// bind of the same pod to node `elsewhere`.
+struct RivalWins(InMemoryApi);
+
+impl ApiClient for RivalWins {
+    async fn get<K: ApiResource>(&self, namespace: Option<&str>, name: &str) -> ApiResult<K> {
+        self.0.get(namespace, name).await
+    }
+    async fn list<K: ApiResource>(
+        &self,
+        namespace: Option<&str>,
+        selector: &LabelSelector,
+    ) -> ApiResult<ObjectList<K>> {
+        self.0.list(namespace, selector).await
+    }
+    async fn create<K: ApiResource>(&self, object: K) -> ApiResult<K> {
+        self.0.create(object).await
+    }
+    async fn update<K: ApiResource>(&self, object: K) -> ApiResult<K> {
+        self.0.update(object).await
+    }
+    async fn update_status<K: ApiResource>(&self, object: K) -> ApiResult<K> {
+        self.0.update_status(object).await
+    }
+    async fn delete<K: ApiResource>(
+        &self,
+        namespace: Option<&str>,
+        name: &str,
+        options: DeleteOptions,
+    ) -> ApiResult<K> {
+        self.0.delete(namespace, name, options).await
+    }
+    async fn watch<K: ApiResource>(
+        &self,
+        namespace: Option<&str>,
+        resource_version: &str,
+    ) -> ApiResult<WatchStream<K>> {
+        self.0.watch(namespace, resource_version).await
+    }
+    async fn bind(&self, namespace: &str, pod: &str, node: &str) -> ApiResult<()> {
+        self.0.bind(namespace, pod, "elsewhere").await?;
+        self.0.bind(namespace, pod, node).await
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_pod_bound_by_a_rival_is_refused_and_the_room_given_back() {
+    let api = api();
+    api.create(node("n1", "2", "4Gi")).await.unwrap();
+    api.create(pod("web", "1", "1Gi")).await.unwrap();
+    let scheduler = Scheduler::new(Profile::default_plugins());
+    let mut driver = SchedulerDriver::new(
+        RivalWins(api.clone()),
+        scheduler,
+        Time::from_unix_seconds(EPOCH),
+    );
+    let decisions = driver.run_until_quiet(secs(0.0)).await.unwrap();
+    assert_eq!(decisions.len(), 1);
+    let events = api
+        .list::<Event>(None, &LabelSelector::default())
+        .await
+        .unwrap()
+        .items;
+    let messages: Vec<String> = events
+        .into_iter()
+        .map(|e| e.message.unwrap_or_default())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "Binding rejected: Operation cannot be fulfilled on pods/binding \"web\": pod web \
+          is already assigned to node \"elsewhere\""
+        ]
+    );
+    // The assumption was forgotten, and the watch then showed the pod bound elsewhere: n1 has
+    // all its room, and nothing is retried.
+    let key = scheduler::PodKey::of(&pod("web", "1", "1Gi"));
+    assert!(!driver.cache().is_assumed(&key));
+    assert!(driver.run_until_quiet(secs(60.0)).await.unwrap().is_empty());
+    let stored: Pod = api.get(Some("default"), "web").await.unwrap();
+    assert_eq!(stored.spec.node_name.as_deref(), Some("elsewhere"));
 }

@@ -30,6 +30,16 @@ pub enum ApiError {
         /// The object's name.
         name: String,
     },
+    /// 409: the operation cannot be done to the object as it stands, for a reason that
+    /// re-reading and retrying does not fix, e.g. binding a pod already assigned to a node.
+    Unfulfillable {
+        /// The (sub)resource, e.g. `pods/binding`.
+        resource: &'static str,
+        /// The object's name.
+        name: String,
+        /// Why, in the API server's words: `pod web is already assigned to node "n1"`.
+        cause: String,
+    },
     /// 422: the object breaks validation rules; every broken rule is listed.
     Invalid {
         /// The kind, e.g. `Pod` (Kubernetes names the kind, not the resource, here).
@@ -72,7 +82,9 @@ impl ApiError {
     pub fn code(&self) -> u16 {
         match self {
             ApiError::NotFound { .. } => 404,
-            ApiError::AlreadyExists { .. } | ApiError::Conflict { .. } => 409,
+            ApiError::AlreadyExists { .. }
+            | ApiError::Conflict { .. }
+            | ApiError::Unfulfillable { .. } => 409,
             ApiError::Invalid { .. } => 422,
             ApiError::Gone { .. } => 410,
             ApiError::BadRequest { .. } => 400,
@@ -87,7 +99,7 @@ impl ApiError {
         match self {
             ApiError::NotFound { .. } => "NotFound",
             ApiError::AlreadyExists { .. } => "AlreadyExists",
-            ApiError::Conflict { .. } => "Conflict",
+            ApiError::Conflict { .. } | ApiError::Unfulfillable { .. } => "Conflict",
             ApiError::Invalid { .. } => "Invalid",
             ApiError::Gone { .. } => "Expired",
             ApiError::BadRequest { .. } => "BadRequest",
@@ -102,7 +114,8 @@ impl ApiError {
         matches!(self, ApiError::NotFound { .. })
     }
 
-    /// True for [`ApiError::Conflict`]: the caller should re-read and retry.
+    /// True for [`ApiError::Conflict`]: the caller should re-read and retry. (Not for
+    /// [`ApiError::Unfulfillable`], which a retry does not cure.)
     pub fn is_conflict(&self) -> bool {
         matches!(self, ApiError::Conflict { .. })
     }
@@ -120,6 +133,14 @@ impl fmt::Display for ApiError {
                 f,
                 "Operation cannot be fulfilled on {resource} {name:?}: the object has been \
                  modified; please apply your changes to the latest version and try again"
+            ),
+            ApiError::Unfulfillable {
+                resource,
+                name,
+                cause,
+            } => write!(
+                f,
+                "Operation cannot be fulfilled on {resource} {name:?}: {cause}"
             ),
             ApiError::Invalid { kind, name, errors } => {
                 let details = ValidationErrors(errors.clone())

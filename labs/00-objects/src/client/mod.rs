@@ -6,6 +6,7 @@
 //! good enough to test the kubelet and the proxy before the API server exists. Lab 04 adds the
 //! real server and an HTTP implementation of the same trait.
 
+mod binding;
 mod error;
 mod memory;
 mod resource;
@@ -15,11 +16,13 @@ use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 
+pub use binding::{BINDING_RESOURCE, assign};
 pub use error::ApiError;
 pub use memory::{ApiClock, DEFAULT_HISTORY, InMemoryApi};
 pub use resource::ApiResource;
 pub use watch::{ObjectList, WatchEvent, WatchEventType, WatchStream};
 
+use crate::Pod;
 use crate::selector::LabelSelector;
 
 /// Shorthand for the result of an API call.
@@ -135,6 +138,32 @@ pub trait ApiClient: Send + Sync {
         name: &str,
         options: DeleteOptions,
     ) -> impl Future<Output = ApiResult<K>> + Send;
+
+    // ANCHOR: bind
+    /// Binds the unscheduled pod `namespace/pod` to `node` (the `pods/binding` subresource,
+    /// the scheduler's one write): sets `spec.nodeName` and the `PodScheduled=True` condition.
+    /// No resourceVersion is needed: the binding is checked against whatever is stored. A pod
+    /// already assigned to a node, or being deleted, is [`ApiError::Unfulfillable`] (409); a
+    /// missing pod is [`ApiError::NotFound`]; an empty `node` is [`ApiError::Invalid`].
+    ///
+    /// The default body is for clients without the subresource: it reads the pod and writes
+    /// it back (a pod changed in between is an [`ApiError::Conflict`]), then the condition.
+    fn bind(
+        &self,
+        namespace: &str,
+        pod: &str,
+        node: &str,
+    ) -> impl Future<Output = ApiResult<()>> + Send {
+        async move {
+            let mut stored: Pod = self.get(Some(namespace), pod).await?;
+            assign(&mut stored, node, None)?;
+            let mut bound = self.update(stored.clone()).await?;
+            bound.status = stored.status;
+            self.update_status(bound).await?;
+            Ok(())
+        }
+    }
+    // ANCHOR_END: bind
 
     /// Streams every change after `resource_version` (from a list, or the last event seen), in
     /// order. An empty version means "from now". A version older than the kept history is

@@ -75,9 +75,8 @@ pub fn builtin_roles() -> Vec<Role> {
             "scheduler",
             vec![
                 Rule::new(READ, CORE, &["pods", "nodes"]),
-                // Kubernetes' scheduler only creates pods/binding. Lab 05's binds by updating
-                // spec.nodeName, so skiff's role allows that too.
-                Rule::new(&["update"], CORE, &["pods"]),
+                // Like Kubernetes' scheduler, it never writes a pod itself: it creates a
+                // Binding, and writes the status (`PodScheduled=False` while no node fits).
                 Rule::new(&["create"], CORE, &["pods/binding"]),
                 Rule::new(&["update", "patch"], CORE, &["pods/status"]),
                 Rule::new(&["create", "update", "patch"], EVENT_GROUPS, &["events"]),

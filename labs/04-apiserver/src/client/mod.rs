@@ -12,14 +12,15 @@ mod watch;
 use std::path::Path;
 
 use api::client::{
-    ApiClient, ApiError, ApiResource, ApiResult, DeleteOptions, ObjectList, PropagationPolicy,
-    WatchStream,
+    ApiClient, ApiError, ApiResource, ApiResult, BINDING_RESOURCE, DeleteOptions, ObjectList,
+    PropagationPolicy, WatchStream,
 };
-use api::{LabelSelector, SelectorOperator};
+use api::{LabelSelector, Pod, SelectorOperator};
 use bytes::Bytes;
 use hyper::Method;
 
 use crate::kubeconfig::load_kubeconfig;
+use crate::rest::subresources::Binding;
 pub use conn::Connector;
 pub use status::error_from_status;
 
@@ -315,6 +316,35 @@ impl ApiClient for HttpApi {
             .call::<K>(Method::DELETE, &path, name, Some(body))
             .await?;
         decode(&answer)
+    }
+
+    async fn bind(&self, namespace: &str, pod: &str, node: &str) -> ApiResult<()> {
+        let path = object_path::<Pod>(Some(namespace), pod) + "/binding";
+        let binding = Binding::new(namespace, pod, node);
+        let body = serde_json::to_vec(&binding).map_err(|e| ApiError::Internal {
+            message: format!("encoding a Binding: {e}"),
+        })?;
+        let (status, answer) = self
+            .raw(
+                Method::POST,
+                &path,
+                Some("application/json"),
+                Bytes::from(body),
+            )
+            .await?;
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        // Errors about the binding name `pods/binding`; a missing pod is a missing pod.
+        Err(
+            match error_from_status(status, &answer, BINDING_RESOURCE, "Binding", pod) {
+                ApiError::NotFound { name, .. } => ApiError::NotFound {
+                    resource: Pod::PLURAL,
+                    name,
+                },
+                error => error,
+            },
+        )
     }
 
     async fn watch<K: ApiResource>(

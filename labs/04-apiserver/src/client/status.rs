@@ -85,7 +85,17 @@ pub fn error_from_status(
     match code {
         404 => ApiError::NotFound { resource, name },
         409 if reason == "AlreadyExists" => ApiError::AlreadyExists { resource, name },
-        409 => ApiError::Conflict { resource, name },
+        409 => match message.split_once(&format!("{name:?}: ")) {
+            // `conflict_because`: a reason of its own rather than a stale resourceVersion.
+            Some((_, cause)) if !cause.starts_with("the object has been modified") => {
+                ApiError::Unfulfillable {
+                    resource,
+                    name,
+                    cause: cause.to_string(),
+                }
+            }
+            _ => ApiError::Conflict { resource, name },
+        },
         422 => ApiError::Invalid {
             kind,
             name,

@@ -79,7 +79,8 @@ pub async fn bind(ctx: &Context, call: &Call) -> Result<Value, StatusError> {
         return Err(StatusError::invalid("", "Binding", call.name(), &[error]));
     }
     let pod = call.name().to_string();
-    replace(ctx, call, Part::Main, |current| {
+    let now = serde_json::to_value(ctx.now()).unwrap_or(Value::Null);
+    replace(ctx, call, Part::Whole, |current| {
         let bound = current["spec"]["nodeName"].as_str().unwrap_or("");
         if !bound.is_empty() {
             return Err(StatusError::conflict_because(
@@ -99,6 +100,7 @@ pub async fn bind(ctx: &Context, call: &Call) -> Result<Value, StatusError> {
         }
         let mut bound = current.clone();
         bound["spec"]["nodeName"] = Value::String(node.clone());
+        mark_scheduled(&mut bound, &now);
         // Unconditional: the binding is checked against whatever is stored.
         bound["metadata"]["resourceVersion"] = Value::String(String::new());
         Ok(bound)
@@ -113,6 +115,25 @@ pub async fn bind(ctx: &Context, call: &Call) -> Result<Value, StatusError> {
     }))
 }
 // ANCHOR_END: binding
+
+/// Sets the `PodScheduled=True` condition of a pod being bound, as Kubernetes' binding does;
+/// the transition time is kept when the condition was already true.
+fn mark_scheduled(pod: &mut Value, now: &Value) {
+    let scheduled = json!({"type": "PodScheduled", "status": "True", "lastTransitionTime": now});
+    if !pod["status"].is_object() {
+        pod["status"] = json!({});
+    }
+    if !pod["status"]["conditions"].is_array() {
+        pod["status"]["conditions"] = json!([]);
+    }
+    if let Some(conditions) = pod["status"]["conditions"].as_array_mut() {
+        match conditions.iter_mut().find(|c| c["type"] == "PodScheduled") {
+            Some(existing) if existing["status"] == "True" => {}
+            Some(existing) => *existing = scheduled,
+            None => conditions.push(scheduled),
+        }
+    }
+}
 
 // ANCHOR: scale
 /// The `autoscaling/v1` Scale of a deployment or replicaset.

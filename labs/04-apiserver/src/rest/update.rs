@@ -21,6 +21,8 @@ pub enum Part {
     Main,
     /// Only the status (the `status` subresource).
     Status,
+    /// Spec and status together (the binding: `spec.nodeName` and `PodScheduled`).
+    Whole,
 }
 
 /// How many times an unconditional update retries a lost compare-and-swap.
@@ -158,6 +160,7 @@ fn merge(part: Part, current: &Value, incoming: Value, has_status: bool) -> Valu
             }
             merged
         }
+        Part::Whole => incoming,
         Part::Status => {
             let mut merged = current.clone();
             merged["status"] = incoming.get("status").cloned().unwrap_or(Value::Null);

@@ -12,13 +12,16 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use api::client::{ApiClient, ApiResult, WatchEvent, WatchEventType, WatchStream};
-use api::{LabelSelector, Node, Pod, PodPhase, PodSpec, Time};
+use api::client::{ApiClient, ApiError, ApiResult, WatchEvent, WatchEventType, WatchStream};
+use api::{EventNames, LabelSelector, Node, Pod, PodPhase, PodSpec, Time};
 
 use crate::cache::ClusterCache;
 use crate::pod_info::{InvalidPod, PodInfo, PodKey};
 use crate::scheduler::{Decision, Outcome, Scheduler};
 pub use report::{EventNote, SCHEDULER_NAME, event_about, pod_scheduled, set_condition};
+
+/// How many names one event tries before it is given up (logged) as colliding.
+const EVENT_NAME_ATTEMPTS: usize = 4;
 
 /// The longest the real loop sleeps without looking at the queue.
 const MAX_IDLE: Duration = Duration::from_secs(1);
@@ -32,8 +35,8 @@ pub struct SchedulerDriver<C: ApiClient> {
     pods: Option<WatchStream<Pod>>,
     /// The wall-clock time at virtual time zero, for timestamps in events and conditions.
     epoch: Time,
-    /// Numbers event names.
-    events_sent: u64,
+    /// Names events by their time, so that a restarted scheduler does not reuse names.
+    event_names: EventNames,
     /// Pods already reported as malformed, with the spec that was reported, so that our own
     /// status write does not trigger the same report again.
     reported_invalid: HashMap<PodKey, PodSpec>,
@@ -51,7 +54,7 @@ impl<C: ApiClient> SchedulerDriver<C> {
             nodes: None,
             pods: None,
             epoch,
-            events_sent: 0,
+            event_names: EventNames::new(),
             reported_invalid: HashMap::new(),
             invalid: Vec::new(),
         }
@@ -248,7 +251,7 @@ impl<C: ApiClient> SchedulerDriver<C> {
         // Charge the node first: the next cycle must see this pod's resources as taken even
         // though the API (and so the watch) does not know about the binding yet.
         self.cache.assume(pod, node);
-        match self.bind(pod, node, now).await {
+        match self.bind(pod, node).await {
             Ok(()) => {
                 self.scheduler.queue().done(&pod.key);
                 let namespace = pod.pod.metadata.namespace.as_deref().unwrap_or("default");
@@ -279,19 +282,13 @@ impl<C: ApiClient> SchedulerDriver<C> {
         }
     }
 
-    /// Writes `spec.nodeName` with the pod's resourceVersion, so a pod changed meanwhile is a
-    /// conflict rather than a silent overwrite. The real scheduler POSTs a `Binding` to the
-    /// `pods/binding` subresource instead, which lab 04 adds; the API server then sets
-    /// `PodScheduled=True`, which skiff does here in a second write.
-    async fn bind(&self, pod: &PodInfo, node: &str, now: Duration) -> ApiResult<()> {
-        let mut bound = (*pod.pod).clone();
-        bound.spec.node_name = Some(node.to_string());
-        let mut bound = self.api.update(bound).await?;
-        set_condition(&mut bound, pod_scheduled(true, None, self.time(now)));
-        if let Err(error) = self.api.update_status(bound).await {
-            tracing::warn!(pod = %pod.key, %error, "could not set PodScheduled=True");
-        }
-        Ok(())
+    /// POSTs a `Binding` to the pod's `binding` subresource: one write, in which the API
+    /// server sets `spec.nodeName` and `PodScheduled=True`, and refuses a pod that is already
+    /// bound (another scheduler won) or being deleted.
+    async fn bind(&self, pod: &PodInfo, node: &str) -> ApiResult<()> {
+        let namespace = pod.pod.metadata.namespace.as_deref().unwrap_or("default");
+        let name = pod.pod.metadata.name.as_deref().unwrap_or_default();
+        self.api.bind(namespace, name, node).await
     }
     // ANCHOR_END: assume_and_bind
 
@@ -328,12 +325,37 @@ impl<C: ApiClient> SchedulerDriver<C> {
         }
     }
 
+    // ANCHOR: record_event
     async fn record_event(&mut self, pod: &Pod, note: EventNote<'_>, now: Duration) {
-        self.events_sent += 1;
-        let event = event_about(pod, note, self.events_sent, self.time(now));
-        if let Err(error) = self.api.create(event).await {
-            tracing::warn!(%error, "could not record event");
+        let pod_name = pod.metadata.name.as_deref().unwrap_or_default();
+        let nanos = self.nanos(now);
+        let mut event = event_about(
+            pod,
+            note,
+            &self.event_names.next(pod_name, nanos),
+            self.time(now),
+        );
+        for attempt in 1..=EVENT_NAME_ATTEMPTS {
+            match self.api.create(event.clone()).await {
+                Ok(_) => return,
+                Err(ApiError::AlreadyExists { .. }) if attempt < EVENT_NAME_ATTEMPTS => {
+                    // A scheduler before a restart named an event at this instant.
+                    self.event_names.skip();
+                    event.metadata.name = Some(self.event_names.next(pod_name, nanos));
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "could not record event");
+                    return;
+                }
+            }
         }
+    }
+    // ANCHOR_END: record_event
+
+    /// Nanoseconds since the Unix epoch at virtual time `now`.
+    fn nanos(&self, now: Duration) -> u128 {
+        let epoch = u128::try_from(self.epoch.unix_seconds()).unwrap_or(0);
+        epoch * 1_000_000_000 + now.as_nanos()
     }
 
     fn time(&self, now: Duration) -> Time {

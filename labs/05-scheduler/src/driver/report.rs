@@ -51,12 +51,12 @@ pub struct EventNote<'a> {
     pub message: &'a str,
 }
 
-/// An Event about `pod`, named `<pod>.<sequence in hex>` like Kubernetes' events.
-pub fn event_about(pod: &Pod, note: EventNote<'_>, sequence: u64, now: Time) -> Event {
+/// An Event about `pod` named `event_name` (see [`api::EventNames`]).
+pub fn event_about(pod: &Pod, note: EventNote<'_>, event_name: &str, now: Time) -> Event {
     let name = pod.metadata.name.clone().unwrap_or_default();
     let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
     Event {
-        metadata: ObjectMeta::namespaced(namespace, &format!("{name}.{sequence:016x}")),
+        metadata: ObjectMeta::namespaced(namespace, event_name),
         involved_object: ObjectReference {
             api_version: Some("v1".to_string()),
             kind: Some("Pod".to_string()),

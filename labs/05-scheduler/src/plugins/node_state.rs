@@ -21,7 +21,7 @@ impl FilterPlugin for NodeUnschedulable {
     }
 
     fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Unfit> {
-        if node.node.spec.unschedulable != Some(true) {
+        if !node.unschedulable {
             return Ok(());
         }
         let cordon = Taint {

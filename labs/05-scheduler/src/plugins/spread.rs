@@ -20,8 +20,8 @@ impl ScorePlugin for OwnerSpread {
 
     fn score(&self, pod: &PodInfo, node: &NodeInfo) -> i64 {
         pod.owner_uid
-            .as_deref()
-            .map_or(0, |uid| i64::from(node.owner_count(uid)))
+            .as_ref()
+            .map_or(0, |uid| i64::from(node.owner_count_of(uid)))
     }
 
     fn normalize(&self, scores: &mut [i64]) {

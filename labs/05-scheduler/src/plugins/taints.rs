@@ -42,6 +42,9 @@ pub fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
 
 /// The first taint with one of `effects` that no toleration of the pod tolerates.
 fn first_untolerated<'a>(pod: &PodInfo, node: &'a NodeInfo, effects: &[&str]) -> Option<&'a Taint> {
+    if !node.tainted {
+        return None;
+    }
     node.node
         .spec
         .taints
@@ -74,6 +77,9 @@ impl ScorePlugin for TaintToleration {
 
     /// How many `PreferNoSchedule` taints the pod does not tolerate (fewer is better).
     fn score(&self, pod: &PodInfo, node: &NodeInfo) -> i64 {
+        if !node.tainted {
+            return 0;
+        }
         let untolerated = node
             .node
             .spec

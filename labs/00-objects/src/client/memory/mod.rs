@@ -11,7 +11,8 @@ use tokio::sync::mpsc;
 use super::error::ApiError;
 use super::resource::ApiResource;
 use super::watch::{ObjectList, WatchEvent, WatchEventType, WatchStream};
-use super::{ApiClient, ApiResult, DeleteOptions};
+use super::{ApiClient, ApiResult, DeleteOptions, assign};
+use crate::Pod;
 use crate::meta::ObjectMeta;
 use crate::selector::LabelSelector;
 use crate::time::Time;
@@ -294,6 +295,20 @@ impl ApiClient for InMemoryApi {
     ) -> ApiResult<K> {
         self.delete_now(namespace, name, options)
     }
+
+    // ANCHOR: bind
+    async fn bind(&self, namespace: &str, pod: &str, node: &str) -> ApiResult<()> {
+        // One lock from read to write: two binders of one pod cannot both succeed.
+        let mut store = self.lock();
+        let key = key_for::<Pod>(Some(namespace), pod);
+        let mut stored: Pod = read(&store, &key)?;
+        assign(&mut stored, node, Some((self.clock)()))?;
+        validate(&stored)?;
+        store.revision += 1;
+        stored.metadata.resource_version = Some(store.revision.to_string());
+        write(&mut store, key, WatchEventType::Modified, &stored)
+    }
+    // ANCHOR_END: bind
 
     async fn watch<K: ApiResource>(
         &self,
