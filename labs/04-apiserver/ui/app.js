@@ -6,6 +6,10 @@
 // events, read with fetch's body reader. A watch that ends is resumed from the last version
 // seen; an ERROR event with code 410 (the version is too old) means list again. While a watch
 // is down the page says so, and keeps trying.
+//
+// Only the collections the current view shows are watched. The API server speaks HTTP/1.1,
+// where a browser opens at most 6 connections to one server, and each open watch holds one:
+// watching everything at once would leave no connection for a click's request.
 'use strict';
 
 const TOKEN_KEY = 'skiff-dashboard-token';
@@ -34,7 +38,6 @@ const state = {
   token: null,
   allowed: {},
   stores: {},
-  controller: null,
   route: null,
   drafts: {},
   logs: null,
@@ -124,10 +127,25 @@ class LiveCollection {
     this.version = '';
     this.loaded = false;
     this.error = '';
+    this.controller = null;
   }
 
   list() {
     return [...this.items.values()];
+  }
+
+  /** Starts listing and watching, unless it already is. */
+  start() {
+    if (this.controller && !this.controller.signal.aborted) return;
+    this.controller = new AbortController();
+    this.version = '';
+    this.run(this.controller.signal);
+  }
+
+  /** Stops watching (the items stay, to show at once when the view comes back). */
+  stop() {
+    if (this.controller) this.controller.abort();
+    this.setBroken(false);
   }
 
   async run(signal) {
@@ -163,7 +181,7 @@ class LiveCollection {
 
   setBroken(broken) {
     const was = connection.broken.has(this.name);
-    if (broken) connection.broken.add(this.name);
+    if (broken && this.controller && !this.controller.signal.aborted) connection.broken.add(this.name);
     else connection.broken.delete(this.name);
     if (was !== broken) showConnection();
   }
@@ -171,6 +189,7 @@ class LiveCollection {
   async relist(signal) {
     const response = await api('GET', this.path, undefined, undefined, signal);
     const list = await response.json();
+    if (signal.aborted) return;
     this.items = new Map();
     for (const item of list.items || []) this.items.set(key(item), item);
     this.version = (list.metadata && list.metadata.resourceVersion) || '';
@@ -273,12 +292,9 @@ function start() {
   document.getElementById('signin').hidden = true;
   document.getElementById('nav').hidden = false;
   document.getElementById('signout').hidden = false;
-  state.controller = new AbortController();
   state.stores = {};
   for (const [name, path] of Object.entries(RESOURCES)) {
-    const store = new LiveCollection(name, path);
-    state.stores[name] = store;
-    store.run(state.controller.signal);
+    state.stores[name] = new LiveCollection(name, path);
   }
   showConnection();
   if (!location.hash || location.hash === '#') location.hash = '#/overview';
@@ -286,7 +302,7 @@ function start() {
 }
 
 function signOut() {
-  if (state.controller) state.controller.abort();
+  for (const store of Object.values(state.stores)) store.stop();
   stopLogs();
   state.token = null;
   state.stores = {};
@@ -307,7 +323,7 @@ function h(tag, attributes, ...children) {
     else if (name === 'style') element.style.cssText = value; // CSSOM: allowed by the page's CSP
     else element.setAttribute(name, value === true ? '' : value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     element.append(child instanceof Node ? child : String(child));
   }
@@ -457,13 +473,13 @@ function cordon(node, unschedulable) {
 // changes, and a live part rebuilt whenever a watched collection changes.
 
 const VIEWS = {
-  overview: { title: 'Overview', build: () => [], live: overviewLive },
-  pods: { title: 'Pods', build: podsControls, live: podsLive },
-  pod: { title: 'Pod', build: podControls, live: podLive },
-  deployments: { title: 'Deployments', build: () => [], live: deploymentsLive },
-  services: { title: 'Services', build: () => [], live: servicesLive },
-  events: { title: 'Events', build: () => [], live: eventsLive },
-  secrets: { title: 'Secrets', build: () => [], live: secretsLive },
+  overview: { title: 'Overview', watch: ['nodes', 'pods'], build: () => [], live: overviewLive },
+  pods: { title: 'Pods', watch: ['pods'], build: podsControls, live: podsLive },
+  pod: { title: 'Pod', watch: ['pods', 'events'], build: podControls, live: podLive },
+  deployments: { title: 'Deployments', watch: ['deployments'], build: () => [], live: deploymentsLive },
+  services: { title: 'Services', watch: ['services', 'endpoints'], build: () => [], live: servicesLive },
+  events: { title: 'Events', watch: ['events'], build: () => [], live: eventsLive },
+  secrets: { title: 'Secrets', watch: ['secrets'], build: () => [], live: secretsLive },
 };
 
 function items(name) {
@@ -488,11 +504,13 @@ function overviewLive() {
   const active = pods.filter((p) => !['Succeeded', 'Failed'].includes(podPhase(p)));
   const ready = nodes.filter(nodeReady).length;
   const running = pods.filter((p) => podPhase(p) === 'Running').length;
+  const cordoned = nodes.filter((n) => n.spec && n.spec.unschedulable).length;
+  const namespaces = new Set(pods.map((p) => p.metadata.namespace)).size;
   const cards = h('div', { class: 'cards' },
     h('div', { class: 'card', id: 'nodes-ready' }, h('p', {}, 'Nodes Ready'), h('strong', {}, `${ready} / ${nodes.length}`)),
     h('div', { class: 'card', id: 'pods-running' }, h('p', {}, 'Pods Running'), h('strong', {}, `${running} / ${pods.length}`)),
-    h('div', { class: 'card' }, h('p', {}, 'Deployments'), h('strong', {}, `${items('deployments').length}`)),
-    h('div', { class: 'card' }, h('p', {}, 'Services'), h('strong', {}, `${items('services').length}`)));
+    h('div', { class: 'card' }, h('p', {}, 'Nodes cordoned'), h('strong', {}, `${cordoned}`)),
+    h('div', { class: 'card' }, h('p', {}, 'Namespaces with pods'), h('strong', {}, `${namespaces}`)));
   const rows = nodes.map((node) => {
     const name = node.metadata.name;
     const onNode = active.filter((p) => p.spec && p.spec.nodeName === name);
@@ -834,6 +852,10 @@ function route() {
   state.route = parseRoute();
   if (state.route.view === 'pods') state.filters = { namespace: state.route.params.namespace || '', labels: state.route.params.labels || '' };
   const view = VIEWS[state.route.view];
+  for (const [name, store] of Object.entries(state.stores)) {
+    if (view.watch.includes(name)) store.start();
+    else store.stop();
+  }
   for (const link of document.querySelectorAll('nav a')) {
     const current = link.getAttribute('href') === `#/${state.route.view === 'pod' ? 'pods' : state.route.view}`;
     if (current) link.setAttribute('aria-current', 'page');
@@ -861,6 +883,12 @@ function renderLive() {
   if (!state.route || !state.token) return;
   const live = document.getElementById('live');
   if (!live) return;
+  // Never rebuild under someone typing (a replica count): the rows wait until the field loses
+  // focus (see the focusout listener), then show everything that changed meanwhile.
+  const typing = document.activeElement;
+  if (typing && live.contains(typing) && ['INPUT', 'SELECT', 'TEXTAREA'].includes(typing.tagName)) {
+    return;
+  }
   // Rebuilding the rows must not take the keyboard focus away from where the user is.
   const focused = document.activeElement && live.contains(document.activeElement) ? document.activeElement.id : null;
   live.replaceChildren(...VIEWS[state.route.view].live(state.route.params));
@@ -878,6 +906,7 @@ document.addEventListener('DOMContentLoaded', () => {
     signIn(token);
   });
   document.getElementById('signout').addEventListener('click', signOut);
+  document.getElementById('view').addEventListener('focusout', scheduleRender);
   window.addEventListener('hashchange', route);
   // Ages move on even when nothing changes.
   setInterval(scheduleRender, 10000);
