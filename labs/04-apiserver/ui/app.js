@@ -87,6 +87,7 @@ async function apiJson(method, path, body, contentType) {
   return response.json();
 }
 
+// ANCHOR: may_i
 /** Asks the API whether the signed-in user may do `attributes`; false on any error. */
 async function mayI(attributes) {
   const review = {
@@ -101,6 +102,7 @@ async function mayI(attributes) {
     return false;
   }
 }
+// ANCHOR_END: may_i
 
 // ---------------------------------------------------------------------------------------------
 // Live collections: list, then watch from the list's resourceVersion; resume or relist.
@@ -199,6 +201,7 @@ class LiveCollection {
     scheduleRender();
   }
 
+// ANCHOR: watch
   async watch(signal, opened) {
     const query = `watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(this.version)}`;
     const response = await api('GET', `${this.path}?${query}`, undefined, undefined, signal);
@@ -208,10 +211,7 @@ class LiveCollection {
     let buffered = '';
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) {
-        if (signal.aborted) return;
-        return;
-      }
+      if (done) return; // the server ended the watch: run() resumes it
       buffered += decoder.decode(value, { stream: true });
       let newline;
       while ((newline = buffered.indexOf('\n')) >= 0) {
@@ -235,6 +235,7 @@ class LiveCollection {
     else if (event.type === 'DELETED') this.items.delete(key(object));
     if (event.type !== 'BOOKMARK') scheduleRender();
   }
+// ANCHOR_END: watch
 }
 
 function key(object) {
