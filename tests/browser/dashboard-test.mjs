@@ -16,7 +16,7 @@
 // start must still be there at the end. Writes overview.png, pods.png and deployments.png into
 // <screenshot dir>; prints one line per step; exits 1 on the first failed step.
 
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { launchBrowser, watchedPage } from './browser.mjs';
 
@@ -35,6 +35,7 @@ const env = (name) => {
 async function main([shotDir]) {
   if (!shotDir) throw new Error('usage: node dashboard-test.mjs <screenshot dir>');
   await mkdir(shotDir, { recursive: true });
+  await rm(join(shotDir, 'failure.png'), { force: true }); // a previous run's
   const url = env('SKIFF_DASHBOARD_URL');
   const origin = new URL(url).origin;
   const browser = await launchBrowser(origin, { ignoreHTTPSErrors: true });
