@@ -28,8 +28,10 @@ const VIEWPORT = { width: 1280, height: 900 };
  * Launches Chromium with a fresh user-data dir. Every request to anything but `origin` is
  * refused and recorded: the book must work offline, from its own files.
  * @param {string} origin the book server's origin
+ * @param {object} [options] more launch options (the dashboard test trusts the cluster's own
+ *   CA this way: `{ ignoreHTTPSErrors: true }`)
  */
-export async function launchBrowser(origin) {
+export async function launchBrowser(origin, options = {}) {
   const profile = await mkdtemp(join(tmpdir(), 'skiff-book-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -38,6 +40,7 @@ export async function launchBrowser(origin) {
     viewport: VIEWPORT,
     colorScheme: 'light',
     reducedMotion: 'reduce',
+    ...options,
   });
   const offsite = [];
   await context.route('**/*', (route) => {

@@ -248,6 +248,11 @@ pub async fn run(args: UpArgs) -> Result<(), String> {
     ));
     progress.say(&format!("  API server   {}", admin.server()));
     progress.say(&format!("  kubeconfig   {}", kubeconfig.display()));
+    progress.say(&format!("  dashboard    {}", dashboard_url(admin.server())));
+    progress.say(&format!(
+        "  tokens       {} (sign in with the admin's or the viewer's)",
+        layout.token_file().display()
+    ));
     progress.say(&format!(
         "  logs         {}",
         layout.root().join("logs").display()
@@ -302,6 +307,12 @@ fn prepare(layout: &Layout, nodes: u16) -> Result<(), String> {
     Ok(())
 }
 // ANCHOR_END: prepare
+
+/// The dashboard's address on the API server at `server` (`https://127.0.0.1:6443` gives
+/// `https://127.0.0.1:6443/ui/`).
+pub fn dashboard_url(server: &str) -> String {
+    format!("{}/ui/", server.trim_end_matches('/'))
+}
 
 /// `--listen` with port 0 becomes a free port chosen now, so that an API server restarted by
 /// the supervisor comes back on the same port: the kubeconfigs every component already read

@@ -215,6 +215,12 @@ async fn serve_request(request: Request<Incoming>, state: &State) -> Response<Sh
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_string();
 
+    // 0. The dashboard's static files need no token: they hold no data, and the page asks
+    //    the API for everything with the token its user signs in with.
+    if super::ui::is_ui_path(&path) {
+        return super::ui::serve_ui(&parts.method, &path);
+    }
+
     // 1. Who is it? A wrong token is a 401 everywhere; no token only for public paths.
     let authorization = parts
         .headers
