@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use api::Pod;
 use api::client::{ApiClient, DeleteOptions};
-use skiff::sim::{self, Fault, Scenario, Sim, run, settled, web};
+use skiff::sim::{self, Fault, Plan, Scenario, Sim, run, settled, web};
 
 /// The seeds CI runs on every `cargo test`.
 const SEEDS: std::ops::Range<u64> = 1..17;
@@ -63,6 +63,7 @@ async fn the_same_seed_replays_the_same_run_line_for_line() {
     assert_ne!(first.timeline, other.timeline, "another seed, another run");
 }
 
+// ANCHOR: scenario_test
 #[tokio::test(flavor = "current_thread")]
 async fn every_fault_kind_in_one_timeline() {
     // A small hand-written scenario with one fault of each kind, in a row.
@@ -118,6 +119,7 @@ async fn every_fault_kind_in_one_timeline() {
     sim.check_nothing_lost().await.unwrap();
     insta::assert_snapshot!(sim.timeline().join("\n"));
 }
+// ANCHOR_END: scenario_test
 
 // ANCHOR: caught
 #[tokio::test(flavor = "current_thread")]
@@ -144,6 +146,7 @@ async fn a_pod_bound_twice_is_caught_and_reported_with_its_seed() {
         "{failure}"
     );
     let report = failure.to_string();
+    println!("{report}");
     assert!(report.contains("seed 99"), "{report}");
     assert!(
         report.contains("SKIFF_SEED=99 cargo test -p skiff --test chaos"),
@@ -223,4 +226,47 @@ fn the_schedule_is_a_function_of_the_seed() {
         };
         assert!(*at + lasts <= start + window, "{fault:?} at {at:?}");
     }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_cluster_that_cannot_reach_its_replicas_fails_with_its_seed() {
+    // One node of 4 cpus cannot run 6 pods of one cpu each.
+    let scenario = Scenario {
+        nodes: 1,
+        ..Scenario::default()
+    };
+    let failure = run(12, &scenario).await.unwrap_err();
+    assert_eq!(failure.seed, 12);
+    assert_eq!(
+        failure.message,
+        "desired replicas before the chaos not reached after 60s"
+    );
+    assert!(failure.to_string().contains("SKIFF_SEED=12 "), "{failure}");
+}
+
+#[test]
+fn the_chaos_command_line_is_checked() {
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        Plan::parse(&args(&[])),
+        Ok(Plan::Many { from: 1, count: 16 })
+    );
+    assert_eq!(
+        Plan::parse(&args(&["--seeds", "500", "--from", "17"])),
+        Ok(Plan::Many {
+            from: 17,
+            count: 500
+        })
+    );
+    assert_eq!(Plan::parse(&args(&["--seed", "42"])), Ok(Plan::One(42)));
+    assert_eq!(
+        Plan::parse(&args(&["--seeds", "many"])),
+        Err("--seeds: `many` is not a whole number".to_string())
+    );
+    assert_eq!(
+        Plan::parse(&args(&["--seed"])),
+        Err("--seed needs a value".to_string())
+    );
+    let unknown = Plan::parse(&args(&["--fast"])).unwrap_err();
+    assert!(unknown.starts_with("unknown option `--fast`"), "{unknown}");
 }

@@ -3,55 +3,12 @@
 
 use std::process::ExitCode;
 
-use skiff::sim::{Scenario, run};
-
-const USAGE: &str = "\
-skiff-chaos: the whole cluster under seeded chaos, on virtual time
-
-Usage: skiff-chaos [--seeds N] [--from S]    run seeds S, S+1, ... (N of them; default 16 from 1)
-       skiff-chaos --seed S                  replay one seed and print its timeline
-";
-
-/// What the command line asks for.
-#[derive(Debug, PartialEq, Eq)]
-enum Plan {
-    /// Run `count` seeds from `from`.
-    Many { from: u64, count: u64 },
-    /// Replay one seed, printing its timeline.
-    One(u64),
-}
-
-fn number(args: &[String], i: usize, flag: &str) -> Result<u64, String> {
-    let value = args
-        .get(i + 1)
-        .ok_or_else(|| format!("{flag} needs a value"))?;
-    value
-        .parse()
-        .map_err(|_| format!("{flag}: `{value}` is not a whole number"))
-}
-
-fn parse(args: &[String]) -> Result<Plan, String> {
-    let (mut from, mut count, mut one) = (1, 16, None);
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "--seeds" => count = number(args, i, "--seeds")?,
-            "--from" => from = number(args, i, "--from")?,
-            "--seed" => one = Some(number(args, i, "--seed")?),
-            other => return Err(format!("unknown option `{other}`\n\n{USAGE}")),
-        }
-        i += 2;
-    }
-    Ok(match one {
-        Some(seed) => Plan::One(seed),
-        None => Plan::Many { from, count },
-    })
-}
+use skiff::sim::{Plan, Scenario, run};
 
 async fn chaos(plan: Plan) -> ExitCode {
     let scenario = Scenario::default();
     let seeds = match plan {
-        Plan::One(seed) => seed..seed + 1,
+        Plan::One(seed) => seed..seed.saturating_add(1),
         Plan::Many { from, count } => from..from.saturating_add(count),
     };
     let verbose = matches!(plan, Plan::One(_));
@@ -88,10 +45,10 @@ async fn chaos(plan: Plan) -> ExitCode {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
-        print!("{USAGE}");
+        print!("{}", skiff::sim::USAGE);
         return ExitCode::SUCCESS;
     }
-    let plan = match parse(&args) {
+    let plan = match Plan::parse(&args) {
         Ok(plan) => plan,
         Err(message) => {
             eprintln!("skiff-chaos: {message}");

@@ -126,6 +126,57 @@ pub struct Report {
     pub end: Duration,
 }
 
+/// The usage of `skiff-chaos` (what `cargo xtask chaos` runs).
+pub const USAGE: &str = "\
+skiff-chaos: the whole cluster under seeded chaos, on virtual time
+
+Usage: skiff-chaos [--seeds N] [--from S]    run seeds S, S+1, ... (N of them; default 16 from 1)
+       skiff-chaos --seed S                  replay one seed and print its timeline
+";
+
+/// Which seeds `skiff-chaos` runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// Run `count` seeds from `from`, one line each.
+    Many {
+        /// The first seed.
+        from: u64,
+        /// How many seeds.
+        count: u64,
+    },
+    /// Replay one seed, printing its timeline.
+    One(u64),
+}
+
+impl Plan {
+    /// Reads `--seeds N`, `--from S` and `--seed S`; anything else is an error naming it.
+    pub fn parse(args: &[String]) -> Result<Plan, String> {
+        let number = |i: usize, flag: &str| -> Result<u64, String> {
+            let value = args
+                .get(i + 1)
+                .ok_or_else(|| format!("{flag} needs a value"))?;
+            value
+                .parse()
+                .map_err(|_| format!("{flag}: `{value}` is not a whole number"))
+        };
+        let (mut from, mut count, mut one) = (1, 16, None);
+        let mut i = 0;
+        while i < args.len() {
+            match args[i].as_str() {
+                "--seeds" => count = number(i, "--seeds")?,
+                "--from" => from = number(i, "--from")?,
+                "--seed" => one = Some(number(i, "--seed")?),
+                other => return Err(format!("unknown option `{other}`\n\n{USAGE}")),
+            }
+            i += 2;
+        }
+        Ok(match one {
+            Some(seed) => Plan::One(seed),
+            None => Plan::Many { from, count },
+        })
+    }
+}
+
 /// What the simulation must undo later.
 #[derive(Debug, Clone)]
 enum Heal {
