@@ -242,6 +242,8 @@ async fn a_cluster_that_cannot_reach_its_replicas_fails_with_its_seed() {
         "desired replicas before the chaos not reached after 60s"
     );
     assert!(failure.to_string().contains("SKIFF_SEED=12 "), "{failure}");
+    // Replaying the seed fails the same way, at the same virtual second.
+    assert_eq!(run(12, &scenario).await.unwrap_err(), failure);
 }
 
 #[test]
