@@ -24,6 +24,10 @@ tasks:
                            restored there and every change to them is reported
   bench [--lab N]          run every lab's benchmark (`*-bench` binaries) in release mode and
                            print measured numbers beside the Kubernetes/etcd reference figures
+  chaos [--seeds N] [--from S] [--seed S]
+                           run the whole-cluster simulation under seeded chaos for N seeds
+                           (default 16, from seed 1) in release mode; --seed S replays one
+                           seed and prints its timeline
   exercises                list every exercise: id, lab, file and hint
   help                     this text
 ";
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
         Some("hint") => run_hint(&args[1..]),
         Some("grade") => run_grade(&args[1..]),
         Some("bench") => run_bench(&args[1..]),
+        Some("chaos") => run_chaos(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{USAGE}");
             Ok(())
@@ -214,6 +219,49 @@ fn run_bench(args: &[String]) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("benchmarks failed: {}", failed.join(", ")))
+    }
+}
+
+/// `cargo xtask chaos`: the `skiff-chaos` binary of lab 09, in release mode, with the
+/// options checked here so a typo fails before the build.
+fn run_chaos(args: &[String]) -> Result<(), String> {
+    let mut forwarded = Vec::new();
+    for flag in ["--seeds", "--from", "--seed"] {
+        if let Some(value) = option_value(args, flag)? {
+            value
+                .parse::<u64>()
+                .map_err(|_| format!("{flag}: `{value}` is not a whole number"))?;
+            forwarded.extend([flag.to_string(), value.clone()]);
+        }
+    }
+    let known = ["--seeds", "--from", "--seed"];
+    let mut i = 0;
+    while i < args.len() {
+        if !known.contains(&args[i].as_str()) {
+            return Err(format!("chaos: unknown option `{}`\n\n{USAGE}", args[i]));
+        }
+        i += 2;
+    }
+    let status =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(workspace::root())
+            .args([
+                "run",
+                "--quiet",
+                "--release",
+                "-p",
+                "skiff",
+                "--bin",
+                "skiff-chaos",
+                "--",
+            ])
+            .args(&forwarded)
+            .status()
+            .map_err(|e| format!("running cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("chaos: some seeds failed (each is printed above with its replay command)".into())
     }
 }
 

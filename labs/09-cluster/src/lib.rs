@@ -10,7 +10,8 @@
 //! - [`supervisor`] starts, watches, restarts and stops those processes;
 //! - [`up`] is `skiff up`: the whole cluster, its readiness checks, and its clean shutdown;
 //!   [`progress`] draws what it shows, and [`demo`] is `skiff up --demo`'s sample app;
-//! - [`flags`] is the small flag parser every subcommand shares.
+//! - [`flags`] is the small flag parser every subcommand shares;
+//! - [`sim`] is the whole cluster as a deterministic simulation with seeded chaos.
 
 #![warn(missing_docs)]
 
@@ -22,5 +23,6 @@ pub mod demo;
 pub mod flags;
 pub mod layout;
 pub mod progress;
+pub mod sim;
 pub mod supervisor;
 pub mod up;
