@@ -1,5 +1,6 @@
 //! How a kubelet is set up.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -29,6 +30,11 @@ pub struct KubeletConfig {
     /// Where each pod gets a directory, `<pods_dir>/<pod uid>/volumes/<volume>/` holding its
     /// ConfigMap and Secret volumes (Kubernetes: `/var/lib/kubelet/pods`).
     pub pods_dir: PathBuf,
+    /// Where this kubelet's log endpoint listens (see [`crate::logs`]), advertised in the
+    /// Node's status for the API server's `kubectl logs` proxy: its port as
+    /// `daemonEndpoints.kubeletEndpoint.Port`, its IP (unless unspecified) as the InternalIP.
+    /// `None`: no endpoint, nothing advertised.
+    pub kubelet_endpoint: Option<SocketAddr>,
 }
 
 /// Values that replace what is read from the machine (tests and small demos use them).
@@ -57,6 +63,7 @@ impl KubeletConfig {
                 .join("skiff-kubelet")
                 .join(node_name)
                 .join("pods"),
+            kubelet_endpoint: None,
         }
     }
 }
