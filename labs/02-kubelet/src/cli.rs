@@ -249,6 +249,7 @@ pub async fn run_with_api<C: api::client::ApiClient>(
     Ok(())
 }
 
+// ANCHOR: logs_endpoint
 /// The log endpoint's listener and token, if `--logs-token-file` was given. Errors name the
 /// flag: an unreadable or empty token file, an address that cannot be bound.
 pub async fn logs_endpoint(
@@ -272,3 +273,4 @@ pub async fn logs_endpoint(
         .map_err(|e| format!("--logs-listen {}: {e}", args.logs_listen))?;
     Ok(Some((listener, token)))
 }
+// ANCHOR_END: logs_endpoint
