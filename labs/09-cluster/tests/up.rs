@@ -576,6 +576,15 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
     })
     .await;
     assert_eq!(resumed.len(), 3);
+    // The pods may be back before `skiff up` has seen both nodes' fresh heartbeats: wait for
+    // it to say so before stopping it, or Ctrl-C may come first.
+    eventually("the second run reports the cluster ready", || async {
+        cluster
+            .output()
+            .contains("cluster ready: 2 node(s) Ready")
+            .then_some(())
+    })
+    .await;
     assert!(
         cluster.interrupt(),
         "second run exits cleanly:\n{}",
