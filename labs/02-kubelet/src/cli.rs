@@ -1,5 +1,6 @@
 //! The command line of the `kubelet` binary, parsed by hand (one small need, no extra crate).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -24,6 +25,11 @@ Options:
   --backoff-cap-ms N     longest restart back-off (default 300000)
   --pod-range CIDR       loopback range for pod IPs (default 127.1.0.0/16)
   --no-cgroups           do not use cgroups even where available
+  --logs-token-file FILE serve the log endpoint (GET /containerLogs/NS/POD/CONTAINER, what
+                         `kubectl logs` reaches through the API server) to callers that
+                         send the token in FILE, and advertise it in the Node's status
+  --logs-listen ADDR     the log endpoint's IP:PORT; port 0 picks a free one
+                         (default 127.0.0.1:0; only with --logs-token-file)
   -h, --help             print this help
 
 The kubelet talks to an in-memory API inside the process until the API server exists
@@ -44,7 +50,15 @@ pub struct Args {
     pub pod_range: Option<(std::net::Ipv4Addr, u8)>,
     /// `--no-cgroups`.
     pub no_cgroups: bool,
+    /// `--logs-token-file`: the log endpoint is served only when it is given.
+    pub logs_token_file: Option<PathBuf>,
+    /// `--logs-listen`.
+    pub logs_listen: SocketAddr,
 }
+
+/// The log endpoint's address when `--logs-listen` is not given: a free port on loopback.
+pub const DEFAULT_LOGS_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
 
 /// What the command line asks for.
 #[derive(Debug, Clone)]
@@ -65,7 +79,10 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         image_binary: None,
         pod_range: None,
         no_cgroups: false,
+        logs_token_file: None,
+        logs_listen: DEFAULT_LOGS_LISTEN,
     };
+    let mut logs_listen_given = false;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         let mut value = || {
@@ -84,10 +101,24 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "--backoff-cap-ms" => parsed.config.backoff.cap = millis(flag, &value()?)?,
             "--pod-range" => parsed.pod_range = Some(cidr(flag, &value()?)?),
             "--no-cgroups" => parsed.no_cgroups = true,
+            "--logs-token-file" => parsed.logs_token_file = Some(PathBuf::from(value()?)),
+            "--logs-listen" => {
+                let text = value()?;
+                parsed.logs_listen = text.parse().map_err(|_| {
+                    format!("{flag}: {text:?} is not an IP:PORT address such as 127.0.0.1:0")
+                })?;
+                logs_listen_given = true;
+            }
             other => return Err(format!("{other}: unknown option (see --help)")),
         }
     }
     let node = node.ok_or("--node: required (the name of this node)")?;
+    if logs_listen_given && parsed.logs_token_file.is_none() {
+        return Err(
+            "--logs-listen: needs --logs-token-file (the endpoint only answers the token's holder)"
+                .to_string(),
+        );
+    }
     if node.is_empty() || !api::validation::names::dns1123_subdomain(&node).is_empty() {
         return Err(format!(
             "--node: {node:?} is not a valid node name (a DNS-1123 subdomain)"
@@ -175,6 +206,8 @@ pub async fn run_with_hooks<C: api::client::ApiClient>(
 ) -> Result<(), String> {
     use std::sync::Arc;
 
+    // The log endpoint first: a bad token file or address stops the start before anything runs.
+    let endpoint = logs_endpoint(&args).await?;
     let root = args.root.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("skiff-kubelet-{}", std::process::id()))
     });
@@ -191,6 +224,28 @@ pub async fn run_with_hooks<C: api::client::ApiClient>(
     // Pods' volumes live under the runtime's root, and go with it when it is a temp dir.
     let mut kubelet_config = args.config.clone();
     kubelet_config.pods_dir = root.join("pods");
+    // The log endpoint, when there is a token to check: bound before the Node is registered,
+    // so the status advertises the real port.
+    let (logs_stop, logs_stopped) = tokio::sync::oneshot::channel::<()>();
+    let logs = match endpoint {
+        Some((listener, token)) => {
+            let address = listener
+                .local_addr()
+                .map_err(|e| format!("--logs-listen {}: {e}", args.logs_listen))?;
+            kubelet_config.kubelet_endpoint = Some(address);
+            tracing::info!(%address, "serving container logs");
+            let stop = async {
+                let _ = logs_stopped.await;
+            };
+            Some(tokio::spawn(crate::logs::serve_logs_until(
+                listener,
+                runtime.clone(),
+                token,
+                stop,
+            )))
+        }
+        None => None,
+    };
     let mut kubelet = crate::Kubelet::new(
         kubelet_config,
         runtime.clone(),
@@ -206,6 +261,11 @@ pub async fn run_with_hooks<C: api::client::ApiClient>(
     }
     kubelet.run(stop).await;
     drop(kubelet);
+    // Followed logs end with their pods; whatever is still open ends now.
+    let _ = logs_stop.send(());
+    if let Some(task) = logs {
+        let _ = task.await;
+    }
     if let Ok(runtime) = Arc::try_unwrap(runtime) {
         drop(runtime); // kills and reaps anything left, removes cgroups
     }
@@ -214,3 +274,29 @@ pub async fn run_with_hooks<C: api::client::ApiClient>(
     }
     Ok(())
 }
+
+// ANCHOR: logs_endpoint
+/// The log endpoint's listener and token, if `--logs-token-file` was given. Errors name the
+/// flag: an unreadable or empty token file, an address that cannot be bound.
+pub async fn logs_endpoint(
+    args: &Args,
+) -> Result<Option<(tokio::net::TcpListener, String)>, String> {
+    let Some(path) = &args.logs_token_file else {
+        return Ok(None);
+    };
+    let token = std::fs::read_to_string(path)
+        .map_err(|e| format!("--logs-token-file {}: {e}", path.display()))?
+        .trim()
+        .to_string();
+    if token.is_empty() {
+        return Err(format!(
+            "--logs-token-file {}: the file holds no token",
+            path.display()
+        ));
+    }
+    let listener = tokio::net::TcpListener::bind(args.logs_listen)
+        .await
+        .map_err(|e| format!("--logs-listen {}: {e}", args.logs_listen))?;
+    Ok(Some((listener, token)))
+}
+// ANCHOR_END: logs_endpoint

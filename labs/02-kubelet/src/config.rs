@@ -1,5 +1,6 @@
 //! How a kubelet is set up.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -30,6 +31,11 @@ pub struct KubeletConfig {
     /// (`volumes/<volume>/`: ConfigMap, Secret, emptyDir) and its hosts file
     /// (`etc-hosts/hosts`) (Kubernetes: `/var/lib/kubelet/pods`).
     pub pods_dir: PathBuf,
+    /// Where this kubelet's log endpoint listens (see [`crate::logs`]), advertised in the
+    /// Node's status for the API server's `kubectl logs` proxy: its port as
+    /// `daemonEndpoints.kubeletEndpoint.Port`, its IP (unless unspecified) as the InternalIP.
+    /// `None`: no endpoint, nothing advertised.
+    pub kubelet_endpoint: Option<SocketAddr>,
 }
 
 /// Values that replace what is read from the machine (tests and small demos use them).
@@ -58,6 +64,7 @@ impl KubeletConfig {
                 .join("skiff-kubelet")
                 .join(node_name)
                 .join("pods"),
+            kubelet_endpoint: None,
         }
     }
 }

@@ -225,15 +225,38 @@ pub async fn serve_logs<R: ContainerRuntime + 'static>(
     runtime: Arc<R>,
     token: String,
 ) {
+    serve_logs_until(listener, runtime, token, std::future::pending()).await
+}
+
+/// [`serve_logs`] until `stop` completes; then every open answer (a followed log, say) is
+/// ended and awaited, so that no task holds `runtime` any more when this returns.
+pub async fn serve_logs_until<R: ContainerRuntime + 'static>(
+    listener: TcpListener,
+    runtime: Arc<R>,
+    token: String,
+    stop: impl std::future::Future<Output = ()>,
+) {
     let token = Arc::new(token);
-    while let Ok((stream, _)) = listener.accept().await {
+    let mut answers = tokio::task::JoinSet::new();
+    tokio::pin!(stop);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut stop => break,
+            // Reap finished answers as they end, so the set does not grow.
+            Some(_) = answers.join_next(), if !answers.is_empty() => continue,
+        };
+        let Ok((stream, _)) = accepted else {
+            break;
+        };
         let (runtime, token) = (runtime.clone(), token.clone());
-        tokio::spawn(async move {
+        answers.spawn(async move {
             if let Err(error) = answer(stream, runtime.as_ref(), &token).await {
                 tracing::debug!(%error, "log request failed");
             }
         });
     }
+    answers.shutdown().await;
 }
 
 async fn answer<R: ContainerRuntime>(

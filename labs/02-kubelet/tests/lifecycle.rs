@@ -267,6 +267,38 @@ fn capacity_can_be_overridden() {
     assert_eq!(capacity["memory"].as_str(), "8388608Ki");
 }
 
+#[test]
+fn the_node_advertises_its_log_endpoint_for_the_api_servers_log_proxy() {
+    let mut config = kubelet::KubeletConfig::new("logs");
+    let epoch = std::time::SystemTime::UNIX_EPOCH;
+    // No endpoint: nothing advertised, the InternalIP is the host's.
+    let status = kubelet::node::node_object(&config, &common::fixed_machine(), epoch)
+        .status
+        .unwrap();
+    assert_eq!(status.daemon_endpoints, None);
+    assert_eq!(status.addresses[0].address_type, "InternalIP");
+    assert_eq!(status.addresses[0].address, kubelet::sync::HOST_IP);
+    // An endpoint: its port as daemonEndpoints.kubeletEndpoint.Port, its IP as the InternalIP,
+    // spelled as Kubernetes does (the API server's proxy reads exactly these fields).
+    config.kubelet_endpoint = Some("127.0.0.9:10250".parse().unwrap());
+    let node = kubelet::node::node_object(&config, &common::fixed_machine(), epoch);
+    let json = serde_json::to_value(&node).unwrap();
+    assert_eq!(
+        json["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"],
+        10250
+    );
+    assert_eq!(
+        json["status"]["addresses"][0],
+        serde_json::json!({"type": "InternalIP", "address": "127.0.0.9"})
+    );
+    // Listening on every address: the host's address is advertised.
+    config.kubelet_endpoint = Some("0.0.0.0:10250".parse().unwrap());
+    let status = kubelet::node::node_object(&config, &common::fixed_machine(), epoch)
+        .status
+        .unwrap();
+    assert_eq!(status.addresses[0].address, kubelet::sync::HOST_IP);
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn shutdown_stops_every_pod() {
     let mut sim = Sim::new();

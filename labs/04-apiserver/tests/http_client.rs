@@ -331,3 +331,50 @@ fn a_kubeconfig_without_what_skiff_needs_names_the_field() {
         assert!(error.contains(expected), "{error}");
     }
 }
+
+/// Requests one after the other share one keep-alive connection: a pooled connection that has
+/// not yet said it is ready for the next request is waited for, not replaced by a new TCP
+/// connection and TLS handshake. A counting TCP relay in front of the server sees every
+/// connection the client opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_in_a_row_reuse_one_connection() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let cluster = Cluster::start().await;
+    let started = &cluster.server.started;
+    let target = started.url.trim_start_matches("https://").to_string();
+    let relay = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let front = relay.local_addr().unwrap();
+    let opened = Arc::new(AtomicUsize::new(0));
+    let counter = opened.clone();
+    let relay_task = tokio::spawn(async move {
+        while let Ok((mut client, _)) = relay.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let target = target.clone();
+            tokio::spawn(async move {
+                if let Ok(mut server) = tokio::net::TcpStream::connect(&target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    let token = started.tokens.token_for("admin").unwrap();
+    let api = HttpApi::new(&format!("https://{front}"), &started.pki.ca_cert_pem, token).unwrap();
+    for i in 0..200 {
+        api.create(pod(&format!("row-{i}"), "row")).await.unwrap();
+    }
+    let list = api
+        .list::<Pod>(
+            Some("default"),
+            &LabelSelector::from_pairs([("app", "row")]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(list.items.len(), 200);
+    assert_eq!(
+        opened.load(Ordering::SeqCst),
+        1,
+        "one connection for 201 requests"
+    );
+    relay_task.abort();
+}

@@ -146,7 +146,7 @@ pub fn kubeconfig_name(user: &str) -> String {
 /// layout, so the process finds what `skiff up` prepared for it (its kubeconfig, its
 /// directory) and leaves what `skiff up` waits for (the URL file, its ready marker).
 pub fn component_args(component: &Component, spec: &ClusterSpec, layout: &Layout) -> Vec<String> {
-    // EXERCISE(cluster-component-args): the subcommand first; the API server gets its data dir, listen address, storage, URL file and kubeconfig dir; every other component its identity's kubeconfig (kubeconfig_name) and ready file; nodes add --node, the kubelet --root, --pod-range and --node-index, the proxy --node-index
+    // EXERCISE(cluster-component-args): the subcommand first; the API server gets its data dir, listen address, storage, URL file, kubeconfig dir and kubelet token file; every other component its identity's kubeconfig (kubeconfig_name) and ready file; nodes add --node, the kubelet --root, --pod-range, --node-index and --logs-token-file, the proxy --node-index
     let path = |p: std::path::PathBuf| p.display().to_string();
     let mut args = vec![component.subcommand().to_string()];
     let mut flag = |name: &str, value: String| {
@@ -160,6 +160,7 @@ pub fn component_args(component: &Component, spec: &ClusterSpec, layout: &Layout
             flag("storage", spec.storage.clone());
             flag("url-file", path(layout.url_file()));
             flag("kubeconfig-dir", path(layout.root().join("kubeconfigs")));
+            flag("kubelet-token-file", path(layout.kubelet_token_file()));
         }
         other => {
             let user = other.identity().unwrap_or_default();
@@ -174,6 +175,7 @@ pub fn component_args(component: &Component, spec: &ClusterSpec, layout: &Layout
                     flag("root", path(layout.node_dir(node)));
                     flag("pod-range", pod_range(*index));
                     flag("node-index", index.to_string());
+                    flag("logs-token-file", path(layout.kubelet_token_file()));
                 }
                 Component::Proxy { node, index } => {
                     flag("node", node.clone());

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! DATA/
-//!   apiserver/        the API server's data dir: pki/, tokens.csv, admin.kubeconfig, store/
+//!   apiserver/        the API server's data dir: pki/, tokens.csv, admin.kubeconfig, store/,
+//!                     kubelet-proxy.token (the API server's token for the kubelets' log endpoints)
 //!   apiserver.url     the URL the API server listens on (written when it is serving)
 //!   kubeconfigs/      one kubeconfig per component identity
 //!   logs/             one log file per component process
@@ -40,6 +41,12 @@ impl Layout {
     /// The token file the API server reads.
     pub fn token_file(&self) -> PathBuf {
         self.apiserver_dir().join("tokens.csv")
+    }
+
+    /// The token the API server sends to the kubelets' log endpoints (`kubectl logs`), and
+    /// the kubelets check: one shared secret, written by `skiff up` before anything starts.
+    pub fn kubelet_token_file(&self) -> PathBuf {
+        self.apiserver_dir().join("kubelet-proxy.token")
     }
 
     /// The embedded store's directory.

@@ -284,7 +284,8 @@ pub async fn run(args: UpArgs) -> Result<(), String> {
 
 // ANCHOR: prepare
 /// Creates the directories, forgets the previous run's markers, and makes sure the token file
-/// holds a token for every identity, nodes included, before the API server reads it. A
+/// holds a token for every identity, nodes included, before the API server reads it, and that
+/// the token the API server shows the kubelets' log endpoints exists. A
 /// second run finds the tokens (and PKI, and store) of the first: the cluster resumes.
 fn prepare(layout: &Layout, nodes: u16) -> Result<(), String> {
     for dir in [layout.apiserver_dir(), layout.root().join("run")] {
@@ -304,6 +305,8 @@ fn prepare(layout: &Layout, nodes: u16) -> Result<(), String> {
             .node_token(&node_name(index))
             .map_err(|e| e.to_string())?;
     }
+    // The API server's token for the kubelets' log endpoints: both sides read this file.
+    crate::cmd::apiserver::kubelet_token(&layout.kubelet_token_file())?;
     Ok(())
 }
 // ANCHOR_END: prepare

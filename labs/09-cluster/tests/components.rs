@@ -53,6 +53,10 @@ fn the_api_server_gets_its_data_dir_listen_address_storage_and_files() {
         parsed.kubeconfig_dir,
         Some(PathBuf::from("/data/kubeconfigs"))
     );
+    assert_eq!(
+        parsed.kubelet_token_file,
+        Some(PathBuf::from("/data/apiserver/kubelet-proxy.token"))
+    );
 }
 
 #[test]
@@ -106,6 +110,11 @@ fn each_kubelet_gets_its_node_its_root_and_a_pod_range_of_its_own() {
         assert_eq!(
             parsed.kubelet.root,
             Some(PathBuf::from(format!("/data/nodes/{node}")))
+        );
+        // The same token file as the API server's, so its log proxy gets in.
+        assert_eq!(
+            parsed.kubelet.logs_token_file,
+            Some(PathBuf::from("/data/apiserver/kubelet-proxy.token"))
         );
         let (base, prefix) = parsed.kubelet.pod_range.unwrap();
         assert_eq!(prefix, 24);

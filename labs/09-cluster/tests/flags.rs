@@ -201,3 +201,33 @@ fn the_kubelets_node_index_is_checked_like_the_proxys() {
         .unwrap();
     assert_eq!(default.node_index, None);
 }
+
+#[test]
+fn the_kubelet_token_is_made_once_then_read_and_an_empty_file_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("apiserver/kubelet-proxy.token");
+    let made = skiff::cmd::apiserver::kubelet_token(&path).unwrap();
+    assert_eq!(made.len(), 64, "{made}");
+    assert!(made.chars().all(|c| c.is_ascii_hexdigit()), "{made}");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "only the owner reads the token");
+    // A second start (or the kubelets) finds the same token.
+    assert_eq!(skiff::cmd::apiserver::kubelet_token(&path).unwrap(), made);
+    std::fs::write(&path, "\n").unwrap();
+    let error = skiff::cmd::apiserver::kubelet_token(&path).unwrap_err();
+    assert_eq!(
+        error,
+        format!(
+            "--kubelet-token-file {}: the file holds no token",
+            path.display()
+        )
+    );
+    let parsed = skiff::cmd::apiserver::parse(&args("--kubelet-token-file /data/t"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        parsed.kubelet_token_file,
+        Some(std::path::PathBuf::from("/data/t"))
+    );
+}

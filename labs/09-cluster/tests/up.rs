@@ -53,9 +53,15 @@ spec:
 
 /// One HTTP/1.0 GET of `/` at `address`; the whole answer, or `None` if the connection fails.
 async fn http_get(address: (std::net::Ipv4Addr, u16)) -> Option<String> {
+    http_get_path(address, "/").await
+}
+
+/// One HTTP/1.0 GET of `path` at `address` (the echo server logs each request line).
+async fn http_get_path(address: (std::net::Ipv4Addr, u16), path: &str) -> Option<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(address).await.ok()?;
-    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").await.ok()?;
+    let request = format!("GET {path} HTTP/1.0\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).await.ok()?;
     Some(String::from_utf8_lossy(&answer).into_owned())
@@ -266,19 +272,139 @@ fn pids_matching(needle: &str) -> Vec<i32> {
     pids
 }
 
-fn kubectl(kubeconfig: &Path, args: &[&str]) -> Option<String> {
-    let output = Command::new("kubectl")
+/// `kubectl --kubeconfig FILE` with a discovery cache of its own, next to the kubeconfig.
+fn kubectl_command(kubeconfig: &Path) -> Command {
+    let mut command = Command::new("kubectl");
+    command
         .arg("--kubeconfig")
         .arg(kubeconfig)
-        .args(args)
-        .output()
-        .ok()?; // no kubectl on PATH: skip that part
+        .arg("--cache-dir")
+        .arg(kubeconfig.with_file_name("kubectl-cache"));
+    command
+}
+
+fn kubectl(kubeconfig: &Path, args: &[&str]) -> Option<String> {
+    let output = kubectl_command(kubeconfig).args(args).output().ok()?; // no kubectl on PATH: skip that part
     assert!(
         output.status.success(),
         "kubectl {args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// A pod running `skiff/echo` bound straight to `node`, with no `app` label.
+fn echo_pod_on(node: &str) -> Pod {
+    let manifest = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: logs-{node}\n  namespace: default\nspec:\n  nodeName: {node}\n  containers:\n  - name: echo\n    image: skiff/echo\n"
+    );
+    let Object::Pod(pod) = api::parse_manifests(&manifest).unwrap().remove(0) else {
+        panic!("the manifest is a Pod");
+    };
+    pod
+}
+
+/// `kubectl logs` (and the `pods/{name}/log` subresource through `HttpApi`) for a pod on each
+/// of the two nodes, and `kubectl logs -f` seeing a line written after it started.
+async fn check_pod_logs(api: &HttpApi, data_dir: &Path, web: &[Pod]) {
+    // A pod on each node: a web pod where the scheduler put one, else one bound there.
+    let mut by_node: Vec<Pod> = Vec::new();
+    let mut extra = Vec::new();
+    for node in ["n1", "n2"] {
+        let on_node = web
+            .iter()
+            .find(|p| p.spec.node_name.as_deref() == Some(node))
+            .cloned();
+        let pod = match on_node {
+            Some(pod) => pod,
+            None => {
+                let created = api.create(echo_pod_on(node)).await.unwrap();
+                extra.push(name(&created));
+                eventually("the pod bound to the node Running", || async {
+                    let pod: Pod = api.get(Some("default"), &name(&created)).await.ok()?;
+                    let status = pod.status.as_ref()?;
+                    (status.phase == Some(PodPhase::Running) && status.pod_ip.is_some())
+                        .then_some(pod)
+                })
+                .await
+            }
+        };
+        by_node.push(pod);
+    }
+    for pod in &by_node {
+        // The echo server's first line names its address.
+        let first = format!("echo: listening on {}:8080", ip(pod));
+        let path = format!("/api/v1/namespaces/default/pods/{}/log", name(pod));
+        let text = eventually("the pod's log through HttpApi", || async {
+            let (status, body) = api
+                .raw(hyper::Method::GET, &path, None, bytes::Bytes::new())
+                .await
+                .ok()?;
+            let text = String::from_utf8_lossy(&body).into_owned();
+            (status == 200 && text.contains(&first)).then_some(text)
+        })
+        .await;
+        assert!(text.starts_with(&first), "{text}");
+    }
+
+    let kubeconfig = data_dir.join("kubeconfigs/admin.kubeconfig");
+    for pod in &by_node {
+        let Some(text) = kubectl(&kubeconfig, &["logs", &name(pod)]) else {
+            return; // no kubectl on PATH
+        };
+        let first = format!("echo: listening on {}:8080", ip(pod));
+        assert!(
+            text.starts_with(&first),
+            "kubectl logs {}: {text}",
+            name(pod)
+        );
+    }
+
+    // `kubectl logs -f` on the pod of the second node: the stream stays open, and a request
+    // made after it started shows up in it as the echo server logs it.
+    let pod = &by_node[1];
+    let mut follow = kubectl_command(&kubeconfig)
+        .args(["logs", "-f", &name(pod)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting kubectl logs -f");
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let stdout = std::io::BufReader::new(follow.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in stdout.lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let next_line = |what: &str| {
+        lines
+            .recv_timeout(DEADLINE)
+            .unwrap_or_else(|_| panic!("kubectl logs -f: no line; waiting for {what}"))
+    };
+    // The log so far comes first: once its first line is here, the stream is open.
+    let first = next_line("the log so far");
+    assert!(first.starts_with("echo: listening on"), "{first}");
+    let marker = format!("/followed-{}", std::process::id());
+    let target: std::net::Ipv4Addr = ip(pod).parse().unwrap();
+    let answer = http_get_path((target, 8080), &marker).await;
+    assert!(answer.is_some_and(|a| a.contains("hello from pod")));
+    let wanted = format!("echo: GET {marker} HTTP/1.0");
+    loop {
+        if next_line(&wanted) == wanted {
+            break;
+        }
+    }
+    let _ = follow.kill();
+    let _ = follow.wait();
+
+    for pod in extra {
+        api.delete::<Pod>(Some("default"), &pod, DeleteOptions::default())
+            .await
+            .unwrap();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -321,6 +447,10 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
     })
     .await;
     assert!(answer.contains("namespace default"), "{answer}");
+
+    // Pod logs: the API server proxies to the kubelet of the pod's node (#5), for a pod on
+    // each node.
+    check_pod_logs(&api, &data_dir, &pods).await;
 
     // kill -9 one pod's process: its kubelet restarts the container in place.
     let victim = pods[0].clone();
@@ -446,6 +576,15 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
     })
     .await;
     assert_eq!(resumed.len(), 3);
+    // The pods may be back before `skiff up` has seen both nodes' fresh heartbeats: wait for
+    // it to say so before stopping it, or Ctrl-C may come first.
+    eventually("the second run reports the cluster ready", || async {
+        cluster
+            .output()
+            .contains("cluster ready: 2 node(s) Ready")
+            .then_some(())
+    })
+    .await;
     assert!(
         cluster.interrupt(),
         "second run exits cleanly:\n{}",

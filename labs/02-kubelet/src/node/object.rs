@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use api::{
-    Condition, Lease, LeaseSpec, MicroTime, Node, NodeAddress, NodeStatus, NodeSystemInfo,
-    ObjectMeta, Quantity,
+    Condition, DaemonEndpoint, Lease, LeaseSpec, MicroTime, Node, NodeAddress, NodeDaemonEndpoints,
+    NodeStatus, NodeSystemInfo, ObjectMeta, Quantity,
 };
 
 use super::machine::MachineInfo;
@@ -29,13 +29,24 @@ const PID_PRESSURE_PERCENT: u64 = 10;
 /// The Node as this kubelet registers and reports it.
 pub fn node_object(config: &KubeletConfig, machine: &MachineInfo, now: SystemTime) -> Node {
     let capacity = capacity(config, machine);
+    // The API server reaches the log endpoint at the InternalIP and the advertised port.
+    let internal_ip = config
+        .kubelet_endpoint
+        .map(|a| a.ip())
+        .filter(|ip| !ip.is_unspecified())
+        .map_or_else(|| HOST_IP.to_string(), |ip| ip.to_string());
+    let daemon_endpoints = config.kubelet_endpoint.map(|a| NodeDaemonEndpoints {
+        kubelet_endpoint: DaemonEndpoint {
+            port: i32::from(a.port()),
+        },
+    });
     let status = NodeStatus {
         // skiff reserves nothing for system daemons, so all of it is allocatable.
         allocatable: capacity.clone(),
         capacity,
         conditions: node_conditions(machine, now),
         addresses: vec![
-            address("InternalIP", HOST_IP),
+            address("InternalIP", &internal_ip),
             address("Hostname", &config.node_name),
         ],
         node_info: Some(NodeSystemInfo {
@@ -45,7 +56,7 @@ pub fn node_object(config: &KubeletConfig, machine: &MachineInfo, now: SystemTim
             architecture: std::env::consts::ARCH.into(),
             ..NodeSystemInfo::default()
         }),
-        ..NodeStatus::default()
+        daemon_endpoints,
     };
     let mut metadata = ObjectMeta::named(&config.node_name);
     metadata.labels = BTreeMap::from([

@@ -113,15 +113,23 @@ impl Connector {
         Ok(sender)
     }
 
-    /// An idle pooled connection that is still open, if any.
-    fn checkout(&self) -> Option<Sender> {
-        let mut idle = self.inner.idle.lock().unwrap_or_else(|p| p.into_inner());
-        while let Some(sender) = idle.pop() {
-            if !sender.is_closed() && sender.is_ready() {
+    /// An idle pooled connection that is still open, if any. A connection whose last answer
+    /// was just read may not have said it is ready for the next request yet (its task has not
+    /// run since): it is waited for, not thrown away, which would cost a new TCP connection
+    /// and TLS handshake. Only a closed connection is dropped.
+    async fn checkout(&self) -> Option<Sender> {
+        loop {
+            let mut sender = {
+                let mut idle = self.inner.idle.lock().unwrap_or_else(|p| p.into_inner());
+                idle.pop()?
+            };
+            if sender.is_closed() {
+                continue;
+            }
+            if sender.ready().await.is_ok() {
                 return Some(sender);
             }
         }
-        None
     }
 
     fn checkin(&self, sender: Sender) {
@@ -165,7 +173,7 @@ impl Connector {
         content_type: Option<&str>,
         body: Bytes,
     ) -> ApiResult<(Response<Incoming>, Sender)> {
-        if let Some(mut sender) = self.checkout() {
+        if let Some(mut sender) = self.checkout().await {
             let request = self.build(&method, path_and_query, content_type, &body)?;
             match sender.send_request(request).await {
                 Ok(response) => return Ok((response, sender)),

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use apiserver::ApiServer;
+use apiserver::http::kubelet_logs::KubeletLogs;
 use apiserver::http::{ShellOptions, start};
 use apiserver::storage::Storage;
 use apiserver::storage::embedded::EmbeddedStorage;
@@ -32,6 +33,9 @@ Options:
   --url-file FILE       write the URL clients should use to FILE once serving
   --kubeconfig-dir DIR  write a kubeconfig for every identity of the token file to DIR
   --tls-san NAME        an extra DNS name or IP for the serving certificate (repeatable)
+  --kubelet-token-file FILE
+                        the token sent to kubelets' log endpoints for `kubectl logs` (made if
+                        missing) [default: DIR/kubelet-proxy.token]
   --encryption-config FILE
                         encrypt Secrets at rest with the keys of this EncryptionConfiguration
                         (lab 08; the first provider encrypts, every listed one decrypts)
@@ -89,6 +93,8 @@ pub struct ApiServerArgs {
     pub tls_sans: Vec<String>,
     /// `--encryption-config`: Secrets are encrypted at rest when given.
     pub encryption_config: Option<PathBuf>,
+    /// `--kubelet-token-file`; `None` means `DIR/kubelet-proxy.token`.
+    pub kubelet_token_file: Option<PathBuf>,
 }
 
 /// Parses the flags; `Ok(None)` for `--help`.
@@ -102,6 +108,7 @@ pub fn parse(args: &[String]) -> Result<Option<ApiServerArgs>, String> {
         kubeconfig_dir: None,
         tls_sans: Vec::new(),
         encryption_config: None,
+        kubelet_token_file: None,
     };
     let mut flags = Flags::new(args);
     while let Some(flag) = flags.next_flag() {
@@ -114,6 +121,7 @@ pub fn parse(args: &[String]) -> Result<Option<ApiServerArgs>, String> {
             "--kubeconfig-dir" => parsed.kubeconfig_dir = Some(flags.value(&flag)?.into()),
             "--tls-san" => parsed.tls_sans.push(flags.value(&flag)?),
             "--encryption-config" => parsed.encryption_config = Some(flags.value(&flag)?.into()),
+            "--kubelet-token-file" => parsed.kubelet_token_file = Some(flags.value(&flag)?.into()),
             other => return Err(format!("{other}: unknown option (see --help)")),
         }
     }
@@ -156,9 +164,40 @@ fn encrypt_secrets(
     Ok(encryption::wrap(storage, config))
 }
 
+/// The token in `path` (surrounding whitespace trimmed), or a new random one written there
+/// (mode 0600) if the file does not exist. Errors name the file.
+pub fn kubelet_token(path: &std::path::Path) -> Result<String, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let error = |e: std::io::Error| format!("--kubelet-token-file {}: {e}", path.display());
+    match std::fs::read_to_string(path) {
+        Ok(text) if text.trim().is_empty() => {
+            return Err(format!(
+                "--kubelet-token-file {}: the file holds no token",
+                path.display()
+            ));
+        }
+        Ok(text) => return Ok(text.trim().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(error(e)),
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(error)?;
+    }
+    let token = apiserver::http::authn::random_token().map_err(error)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(error)?;
+    std::io::Write::write_all(&mut file, format!("{token}\n").as_bytes()).map_err(error)?;
+    Ok(token)
+}
+
 // ANCHOR: run
 /// Serves until SIGINT or SIGTERM: opens the storage, starts HTTPS (the PKI and tokens are made
-/// on the first start and reused after), writes the kubeconfigs and then the URL file.
+/// on the first start and reused after), writes the kubeconfigs and then the URL file. Pod
+/// logs are proxied to the kubelet of the pod's node, which checks the shared token.
 pub async fn run(args: ApiServerArgs) -> Result<(), String> {
     let stop = stop_signal()?;
     let storage = open_storage(&args.storage, &args.data_dir).await?;
@@ -170,6 +209,14 @@ pub async fn run(args: ApiServerArgs) -> Result<(), String> {
     let range = ServiceRange::parse(DEFAULT_SERVICE_RANGE)?;
     let allocator = ClusterIpAllocator::new(storage.clone(), range);
     let core = ApiServer::new(storage).with_admission(Arc::new(allocator));
+    // `kubectl logs`: the core finds the pod's node, this proxy reads the Node (through the
+    // core itself) for the kubelet's address and port and asks that kubelet.
+    let token_file = args
+        .kubelet_token_file
+        .clone()
+        .unwrap_or_else(|| args.data_dir.join("kubelet-proxy.token"));
+    let logs = KubeletLogs::new(Arc::new(core.clone()), kubelet_token(&token_file)?);
+    let core = core.with_pod_logs(Arc::new(logs));
     let started = start(options, Arc::new(core))
         .await
         .map_err(|e| e.to_string())?;
