@@ -20,9 +20,6 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { launchBrowser, watchedPage } from './browser.mjs';
 
-/** The API server's 503 message while it cannot reach kubelets for logs. */
-const LOGS_NOT_WIRED = 'this API server has no connection to kubelets';
-
 /** The safety net for each wait: far longer than any step takes on a busy machine. */
 const DEADLINE_MS = 120_000;
 
@@ -164,8 +161,8 @@ async function run(context, url, shotDir) {
     await page.getByRole('heading', { name: `Pod ${pod}` }).waitFor({ timeout: DEADLINE_MS });
     await page.getByRole('cell', { name: 'skiff/echo' }).waitFor({ timeout: DEADLINE_MS });
     await page.getByRole('button', { name: 'Show logs' }).click();
-    // Logs come from the pod's kubelet through the API server (h/logs wires them into skiff
-    // up). If they fail, the page shows the API's message, which this error quotes.
+    // Logs come from the pod's kubelet through the API server; if they fail, the page shows
+    // the API's message, which the error below quotes.
     await page.waitForFunction(
       () => document.getElementById('logs').textContent.includes('echo: listening on')
         || document.getElementById('log-error').textContent !== '',
@@ -173,13 +170,6 @@ async function run(context, url, shotDir) {
       { timeout: DEADLINE_MS },
     );
     const error = await page.locator('#log-error').textContent();
-    if (error.includes(LOGS_NOT_WIRED)) {
-      // The one tolerated failure, until `skiff up` connects its API server to the kubelets
-      // (branch h/logs): the page shows the API's own message, which is what we check here.
-      console.log(`PENDING logs: the page shows the API's answer "${error}"`);
-      problems.length = 0; // that 503 is the console error of this known gap
-      return;
-    }
     if (error) throw new Error(`the logs view shows the API's error: ${error}`);
   });
 
