@@ -10,15 +10,19 @@
 //! - [`supervisor`] starts, watches, restarts and stops those processes;
 //! - [`up`] is `skiff up`: the whole cluster, its readiness checks, and its clean shutdown;
 //!   [`progress`] draws what it shows, and [`demo`] is `skiff up --demo`'s sample app;
-//! - [`flags`] is the small flag parser every subcommand shares.
+//! - [`flags`] is the small flag parser every subcommand shares;
+//! - [`join`] is `skiff join`: one more node for a running cluster, which trades the bootstrap
+//!   token `skiff up` printed for a node identity of its own ([`bootstrap`]).
 
 #![warn(missing_docs)]
 
 pub mod backoff;
+pub mod bootstrap;
 pub mod cmd;
 pub mod component;
 pub mod demo;
 pub mod flags;
+pub mod join;
 pub mod layout;
 pub mod progress;
 pub mod supervisor;
