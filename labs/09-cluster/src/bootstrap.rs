@@ -123,6 +123,7 @@ pub fn issue(
     node: &str,
     update: impl FnOnce(apiserver::http::TokenAuthenticator),
 ) -> Result<String, IssueError> {
+    // EXERCISE(cluster-issue-node-credential): refuse (Taken) a node whose user system:node:<node> already has a token in the file; else add its token (TokenFile::node_token), reload the file, hand the reloaded tokens to update, and return the token
     let user = format!("system:node:{node}");
     let current = apiserver::http::TokenAuthenticator::load(tokens.path())
         .map_err(|e| IssueError::Internal(e.to_string()))?;
@@ -138,6 +139,7 @@ pub fn issue(
         .map_err(|e| IssueError::Internal(e.to_string()))?;
     update(reloaded);
     Ok(token)
+    // END EXERCISE
 }
 // ANCHOR_END: issue
 
