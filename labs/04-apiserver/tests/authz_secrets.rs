@@ -87,6 +87,6 @@ fn the_builtin_roles_and_bindings_are_all_there() {
         .bindings()
         .map(|b| (b.name.clone(), b.subjects.len()))
         .collect();
-    assert_eq!(bindings.len(), 6);
+    assert_eq!(bindings.len(), 7);
     assert!(bindings.iter().all(|(_, subjects)| *subjects == 1));
 }

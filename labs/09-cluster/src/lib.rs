@@ -12,15 +12,19 @@
 //!   [`progress`] draws what it shows, and [`demo`] is `skiff up --demo`'s sample app;
 //! - [`flags`] is the small flag parser every subcommand shares;
 //! - [`sim`] is the whole cluster as a deterministic simulation with seeded chaos.
+//! - [`join`] is `skiff join`: one more node for a running cluster, which trades the bootstrap
+//!   token `skiff up` printed for a node identity of its own ([`bootstrap`]).
 
 #![warn(missing_docs)]
 
 pub mod backoff;
+pub mod bootstrap;
 pub mod cmd;
 pub mod component;
 pub mod ctl;
 pub mod demo;
 pub mod flags;
+pub mod join;
 pub mod layout;
 pub mod progress;
 pub mod sim;

@@ -168,7 +168,7 @@ pub async fn run(args: UpArgs) -> Result<(), String> {
     let data_dir = std::path::absolute(&args.data_dir)
         .map_err(|e| format!("--data-dir {}: {e}", args.data_dir.display()))?;
     let layout = Layout::new(&data_dir);
-    prepare(&layout, args.spec.nodes)?;
+    let bootstrap_token = prepare(&layout, args.spec.nodes)?;
     let mut args = args;
     args.spec.listen = pin_port(args.spec.listen)?;
     // Heartbeats older than this are the previous run's (see `ready_nodes_since`).
@@ -261,6 +261,15 @@ pub async fn run(args: UpArgs) -> Result<(), String> {
         "  try          kubectl --kubeconfig {} get nodes",
         kubeconfig.display()
     ));
+    progress.say(&format!(
+        "  join         {}",
+        join_command(
+            admin.server(),
+            &bootstrap_token,
+            &layout,
+            node_name(args.spec.nodes)
+        )
+    ));
     progress.say("Press Ctrl-C to stop the cluster (pods included).");
     let mut stop_rx = stopping.clone();
     if args.demo {
@@ -287,7 +296,8 @@ pub async fn run(args: UpArgs) -> Result<(), String> {
 /// holds a token for every identity, nodes included, before the API server reads it, and that
 /// the token the API server shows the kubelets' log endpoints exists. A
 /// second run finds the tokens (and PKI, and store) of the first: the cluster resumes.
-fn prepare(layout: &Layout, nodes: u16) -> Result<(), String> {
+/// Returns the bootstrap token that `skiff join` takes.
+fn prepare(layout: &Layout, nodes: u16) -> Result<String, String> {
     for dir in [layout.apiserver_dir(), layout.root().join("run")] {
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("--data-dir: creating {}: {e}", dir.display()))?;
@@ -307,7 +317,7 @@ fn prepare(layout: &Layout, nodes: u16) -> Result<(), String> {
     }
     // The API server's token for the kubelets' log endpoints: both sides read this file.
     crate::cmd::apiserver::kubelet_token(&layout.kubelet_token_file())?;
-    Ok(())
+    crate::bootstrap::ensure_bootstrap_token(&tokens)
 }
 // ANCHOR_END: prepare
 
@@ -315,6 +325,15 @@ fn prepare(layout: &Layout, nodes: u16) -> Result<(), String> {
 /// `https://127.0.0.1:6443/ui/`).
 pub fn dashboard_url(server: &str) -> String {
     format!("{}/ui/", server.trim_end_matches('/'))
+}
+
+/// The command that adds node `node` to this cluster from the same machine: the bootstrap
+/// token, and the CA file that lets the new node check it talks to the real API server.
+pub fn join_command(server: &str, token: &str, layout: &Layout, node: String) -> String {
+    format!(
+        "skiff join --api {server} --token {token} --ca-file {} --node {node}",
+        layout.apiserver_dir().join("pki").join("ca.crt").display()
+    )
 }
 
 /// `--listen` with port 0 becomes a free port chosen now, so that an API server restarted by
@@ -343,7 +362,8 @@ fn stop_channel() -> Result<watch::Receiver<bool>, String> {
     Ok(rx)
 }
 
-fn show_report(progress: &Progress, report: &Report) {
+/// Shows a supervisor report (a crash, a failed start) on the progress display.
+pub(crate) fn show_report(progress: &Progress, report: &Report) {
     match report {
         Report::Started { .. } => {}
         Report::Crashed {

@@ -26,6 +26,7 @@ pub const BUILTIN_ROLES: &[&str] = &[
     "scheduler",
     "controller-manager",
     "proxy",
+    "node-bootstrapper",
 ];
 
 const READ: &[&str] = &["get", "list", "watch"];
@@ -34,6 +35,8 @@ const APPS: &[&str] = &["apps"];
 const LEASES: &[&str] = &["coordination.k8s.io"];
 /// Events live in the core group and, in their newer form, in `events.k8s.io`.
 const EVENT_GROUPS: &[&str] = &["", "events.k8s.io"];
+/// Skiff's own API group: node credentials for `skiff join`.
+const SKIFF: &[&str] = &["skiff.dev"];
 
 // ANCHOR: builtin_roles
 /// The built-in ClusterRoles.
@@ -139,6 +142,12 @@ pub fn builtin_roles() -> Vec<Role> {
                 &["services", "endpoints", "nodes", "pods"],
             )],
         ),
+        // A bootstrap token (`skiff join`): ask for a node's own credential, nothing else.
+        // Kubernetes' `system:node-bootstrapper` creates CertificateSigningRequests instead.
+        Role::cluster(
+            "node-bootstrapper",
+            vec![Rule::new(&["create"], SKIFF, &["nodecredentials"])],
+        ),
     ]
 }
 // ANCHOR_END: builtin_roles
@@ -159,6 +168,11 @@ pub fn builtin_bindings() -> Vec<Binding> {
             user("system:kube-controller-manager"),
         ),
         Binding::cluster("proxy", "proxy", user("system:kube-proxy")),
+        Binding::cluster(
+            "node-bootstrapper",
+            "node-bootstrapper",
+            group("system:bootstrappers"),
+        ),
     ]
 }
 // ANCHOR_END: builtin_bindings

@@ -297,7 +297,7 @@ impl TokenFile {
             line: 0,
             message: e.to_string(),
         };
-        let mut text = if self.path.exists() {
+        let text = if self.path.exists() {
             fs::read_to_string(&self.path).map_err(io_err)?
         } else {
             String::new()
@@ -306,6 +306,52 @@ impl TokenFile {
         if let Some(token) = auth.token_for(user) {
             return Ok(token.to_string());
         }
+        let token = random_token().map_err(io_err)?;
+        self.append(text, &token, user, groups)?;
+        Ok(token)
+    }
+
+    /// Adds the line `token,user,user,"groups"`: for a token whose text is chosen by the
+    /// caller (a bootstrap token `<id>.<secret>` names its own id). The token must not be in
+    /// the file yet.
+    pub fn add_token(&self, token: &str, user: &str, groups: &str) -> Result<(), TokenFileError> {
+        let text = if self.path.exists() {
+            fs::read_to_string(&self.path).map_err(|e| TokenFileError {
+                file: self.path.display().to_string(),
+                line: 0,
+                message: e.to_string(),
+            })?
+        } else {
+            String::new()
+        };
+        let auth = TokenAuthenticator::from_csv_named(&text, &self.path.display().to_string())?;
+        if auth.authenticate(token).is_some()
+            || token.is_empty()
+            || token.contains([',', '"', ' ', '\n'])
+        {
+            return Err(TokenFileError {
+                file: self.path.display().to_string(),
+                line: 0,
+                message: format!(
+                    "token for user {user:?}: must be new, not empty, and without commas, quotes or spaces"
+                ),
+            });
+        }
+        self.append(text, token, user, groups)
+    }
+
+    fn append(
+        &self,
+        mut text: String,
+        token: &str,
+        user: &str,
+        groups: &str,
+    ) -> Result<(), TokenFileError> {
+        let io_err = |e: io::Error| TokenFileError {
+            file: self.path.display().to_string(),
+            line: 0,
+            message: e.to_string(),
+        };
         if user.contains(['"', ',', '\n']) || groups.contains(['"', '\n']) {
             return Err(TokenFileError {
                 file: self.path.display().to_string(),
@@ -313,12 +359,10 @@ impl TokenFile {
                 message: format!("user {user:?}: must not contain quotes, commas or newlines"),
             });
         }
-        let token = random_token().map_err(io_err)?;
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
-        text.push_str(&csv_line(&token, user, groups));
-        crate::tls::write_file(&self.path, &text, 0o600).map_err(io_err)?;
-        Ok(token)
+        text.push_str(&csv_line(token, user, groups));
+        crate::tls::write_file(&self.path, &text, 0o600).map_err(io_err)
     }
 }

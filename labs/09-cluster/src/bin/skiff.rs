@@ -14,6 +14,7 @@ Usage: skiff <command> [options]    (skiff <command> --help for its options)
 
 Commands:
   up                   the whole cluster: every component below, supervised
+  join                 one more node (kubelet and proxy) for a running cluster
   apiserver            the API server (HTTPS) over its store
   scheduler            assigns pods to nodes
   controller-manager   Deployments, ReplicaSets, node lifecycle, garbage collection
@@ -38,6 +39,12 @@ fn main() {
             skiff::up::parse(rest),
             skiff::up::USAGE,
             skiff::up::run,
+        ),
+        "join" => dispatch(
+            true,
+            skiff::join::parse(rest),
+            skiff::join::USAGE,
+            skiff::join::run,
         ),
         "apiserver" => dispatch(
             false,

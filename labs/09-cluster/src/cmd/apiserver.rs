@@ -12,10 +12,13 @@ use apiserver::storage::embedded::EmbeddedStorage;
 use apiserver::storage::etcd::EtcdStorage;
 use apiserver::storage::memory::MemoryStorage;
 
+use tokio::sync::mpsc;
+
 use services::clusterip::{ClusterIpAllocator, DEFAULT_SERVICE_RANGE, ServiceRange};
 use services::encryption::{self, EncryptionConfig};
 
 use super::{stop_signal, write_atomically};
+use crate::bootstrap::{self, CredentialGate, Issue};
 use crate::component::kubeconfig_name;
 use crate::flags::Flags;
 
@@ -217,7 +220,10 @@ pub async fn run(args: ApiServerArgs) -> Result<(), String> {
         .unwrap_or_else(|| args.data_dir.join("kubelet-proxy.token"));
     let logs = KubeletLogs::new(Arc::new(core.clone()), kubelet_token(&token_file)?);
     let core = core.with_pod_logs(Arc::new(logs));
-    let started = start(options, Arc::new(core))
+    // `skiff join`'s credential requests come back here: this task owns the token file.
+    let (issuer, mut issues) = mpsc::channel::<Issue>(8);
+    let gate = CredentialGate::new(Arc::new(core), issuer);
+    let mut started = start(options, Arc::new(gate))
         .await
         .map_err(|e| e.to_string())?;
     if let Some(dir) = &args.kubeconfig_dir {
@@ -237,7 +243,19 @@ pub async fn run(args: ApiServerArgs) -> Result<(), String> {
             .map_err(|e| format!("--url-file {}: {e}", path.display()))?;
     }
     println!("skiff apiserver listening on {}", started.url);
-    stop.await;
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => break,
+            Some(request) = issues.recv() => {
+                let result = bootstrap::issue(&started.token_file, &request.node, |tokens| {
+                    started.handle.set_authenticator(tokens.clone());
+                    started.tokens = tokens;
+                });
+                let _ = request.reply.send(result);
+            }
+        }
+    }
     started.handle.shutdown().await;
     if let Some(path) = &args.url_file {
         let _ = std::fs::remove_file(path);
