@@ -149,16 +149,25 @@ pub struct CredentialGate {
     core: Arc<ApiServer>,
     rbac: Rbac,
     issuer: mpsc::Sender<Issue>,
+    kubelet_client_token: String,
 }
 
 impl CredentialGate {
     /// Wraps `core`; authorizes with the built-in roles; sends each allowed request to
     /// `issuer` (the task that owns the token file and the running server).
-    pub fn new(core: Arc<ApiServer>, issuer: mpsc::Sender<Issue>) -> Self {
+    /// `kubelet_client_token` is the token this API server shows kubelets when it asks them
+    /// for logs: a new node's kubelet gets it with its credential, so that it can tell the API
+    /// server from anyone else.
+    pub fn new(
+        core: Arc<ApiServer>,
+        issuer: mpsc::Sender<Issue>,
+        kubelet_client_token: String,
+    ) -> Self {
         CredentialGate {
             core,
             rbac: Rbac::builtin(),
             issuer,
+            kubelet_client_token,
         }
     }
 
@@ -213,6 +222,7 @@ impl CredentialGate {
                             "user": format!("system:node:{node}"),
                             "groups": ["system:nodes"],
                             "token": token,
+                            "kubeletClientToken": self.kubelet_client_token,
                         },
                     }),
                 )

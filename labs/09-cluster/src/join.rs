@@ -128,10 +128,19 @@ pub fn index_from_name(node: &str) -> Option<u16> {
 }
 
 // ANCHOR: exchange
+/// What the API server hands a joining node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeCredential {
+    /// The node's own bearer token, for user `system:node:<name>`.
+    pub token: String,
+    /// The token the API server shows this node's kubelet when it asks it for pod logs.
+    pub kubelet_client_token: String,
+}
+
 /// Trades the bootstrap token for node `node`'s own token: one POST to the credentials
 /// endpoint, which only a bootstrapper may call. Each refusal becomes an error naming the flag
 /// to fix.
-pub async fn exchange(args: &JoinArgs, ca_pem: &str) -> Result<String, String> {
+pub async fn exchange(args: &JoinArgs, ca_pem: &str) -> Result<NodeCredential, String> {
     let bootstrap =
         HttpApi::new(&args.api, ca_pem, &args.token).map_err(|e| format!("--api: {e}"))?;
     let request = serde_json::json!({
@@ -151,10 +160,18 @@ pub async fn exchange(args: &JoinArgs, ca_pem: &str) -> Result<String, String> {
     let answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let message = answer["message"].as_str().unwrap_or("").to_string();
     match status {
-        201 => answer["status"]["token"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| "the API server's NodeCredential has no status.token".to_string()),
+        201 => {
+            let field = |name: &str| {
+                answer["status"][name]
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("the API server's NodeCredential has no status.{name}"))
+            };
+            Ok(NodeCredential {
+                token: field("token")?,
+                kubelet_client_token: field("kubeletClientToken")?,
+            })
+        }
         401 => Err(format!(
             "--token: the API server at {} does not know this token (401 Unauthorized)",
             args.api
@@ -207,13 +224,19 @@ pub async fn run(args: JoinArgs) -> Result<(), String> {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("--data-dir: creating {}: {e}", dir.display()))?;
         }
-        let token = exchange(&args, &ca_pem).await?;
+        let credential = exchange(&args, &ca_pem).await?;
+        // The kubelet's log endpoint accepts only the API server's token.
+        let _ = std::fs::remove_file(layout.kubelet_token_file());
+        crate::cmd::apiserver::write_kubelet_token(
+            &layout.kubelet_token_file(),
+            &credential.kubelet_client_token,
+        )?;
         write_kubeconfig(
             &kubeconfig,
             &args.api,
             &ca_pem,
             &format!("system:node:{}", args.node),
-            &token,
+            &credential.token,
         )
         .map_err(|e| format!("--data-dir: {e}"))?;
         progress.say(&format!(

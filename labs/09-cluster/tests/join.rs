@@ -313,6 +313,21 @@ async fn a_node_joins_with_the_printed_token_gets_pods_and_stops_cleanly() {
         assert_eq!(pod.spec.node_name.as_deref(), Some("n2"));
         let ip = pod.status.as_ref().unwrap().pod_ip.clone().unwrap();
         assert!(ip.starts_with("127.1.2."), "n2's pod range: {ip}");
+        // `kubectl logs` reaches the joined node's kubelet too: it got the API server's
+        // kubelet-client token with its credential.
+        let name = pod.metadata.name.clone().unwrap();
+        let path = format!("/api/v1/namespaces/default/pods/{name}/log");
+        let first = format!("echo: listening on {ip}:8080");
+        let text = eventually("a joined node's pod log through the API", || async {
+            let (status, body) = admin
+                .raw(hyper::Method::GET, &path, None, Bytes::new())
+                .await
+                .ok()?;
+            let text = String::from_utf8_lossy(&body).into_owned();
+            (status == 200 && text.contains(&first)).then_some(text)
+        })
+        .await;
+        assert!(text.starts_with(&first), "{text}");
     }
 
     // Ctrl-C on the joined node: its kubelet stops the pods, nothing of it is left.

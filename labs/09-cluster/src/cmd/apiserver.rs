@@ -170,7 +170,6 @@ fn encrypt_secrets(
 /// The token in `path` (surrounding whitespace trimmed), or a new random one written there
 /// (mode 0600) if the file does not exist. Errors name the file.
 pub fn kubelet_token(path: &std::path::Path) -> Result<String, String> {
-    use std::os::unix::fs::OpenOptionsExt;
     let error = |e: std::io::Error| format!("--kubelet-token-file {}: {e}", path.display());
     match std::fs::read_to_string(path) {
         Ok(text) if text.trim().is_empty() => {
@@ -183,18 +182,26 @@ pub fn kubelet_token(path: &std::path::Path) -> Result<String, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(error(e)),
     }
+    let token = apiserver::http::authn::random_token().map_err(error)?;
+    write_kubelet_token(path, &token)?;
+    Ok(token)
+}
+
+/// Writes `token` to a new file at `path` (mode 0600, only the owner reads it), creating its
+/// directory: `skiff join` keeps there the token the API server shows its kubelet.
+pub fn write_kubelet_token(path: &std::path::Path, token: &str) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let error = |e: std::io::Error| format!("--kubelet-token-file {}: {e}", path.display());
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(error)?;
     }
-    let token = apiserver::http::authn::random_token().map_err(error)?;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
         .map_err(error)?;
-    std::io::Write::write_all(&mut file, format!("{token}\n").as_bytes()).map_err(error)?;
-    Ok(token)
+    std::io::Write::write_all(&mut file, format!("{token}\n").as_bytes()).map_err(error)
 }
 
 // ANCHOR: run
@@ -218,11 +225,12 @@ pub async fn run(args: ApiServerArgs) -> Result<(), String> {
         .kubelet_token_file
         .clone()
         .unwrap_or_else(|| args.data_dir.join("kubelet-proxy.token"));
-    let logs = KubeletLogs::new(Arc::new(core.clone()), kubelet_token(&token_file)?);
+    let kubelet_client_token = kubelet_token(&token_file)?;
+    let logs = KubeletLogs::new(Arc::new(core.clone()), kubelet_client_token.clone());
     let core = core.with_pod_logs(Arc::new(logs));
     // `skiff join`'s credential requests come back here: this task owns the token file.
     let (issuer, mut issues) = mpsc::channel::<Issue>(8);
-    let gate = CredentialGate::new(Arc::new(core), issuer);
+    let gate = CredentialGate::new(Arc::new(core), issuer, kubelet_client_token);
     let mut started = start(options, Arc::new(gate))
         .await
         .map_err(|e| e.to_string())?;
