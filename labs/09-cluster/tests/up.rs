@@ -446,6 +446,16 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
     })
     .await;
     assert_eq!(resumed.len(), 3);
+    // The pods can be back before `skiff up` has seen every component ready (it polls, and a
+    // node counts only once its kubelet has reported a fresh heartbeat): wait for the line
+    // before interrupting, or Ctrl-C can come first and the line is never printed.
+    eventually("the second run's \"cluster ready\" line", || async {
+        cluster
+            .output()
+            .contains("cluster ready: 2 node(s) Ready")
+            .then_some(())
+    })
+    .await;
     assert!(
         cluster.interrupt(),
         "second run exits cleanly:\n{}",
