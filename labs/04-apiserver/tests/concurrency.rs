@@ -107,3 +107,64 @@ async fn racing_bindings_bind_a_pod_exactly_once() {
         assert_eq!(codes, [201, 409, 409], "round {round}");
     }
 }
+
+/// A merge PATCH, the way kubectl and the dashboard cordon a node.
+fn merge_patch(target: &str, body: &serde_json::Value) -> apiserver::request::ApiRequest {
+    let mut request = request("PATCH", target, Some(body));
+    request.headers.insert(
+        hyper::header::CONTENT_TYPE,
+        "application/merge-patch+json".parse().unwrap(),
+    );
+    request
+}
+
+// A cordon (`spec.unschedulable`, set by a merge PATCH without resourceVersion) must survive
+// every other writer of a Node: the node controller writes status and taints from its
+// informer's copy, which can be older than the cordon; the kubelet writes status from a
+// fresh GET. None of them may put the old spec back.
+#[tokio::test]
+async fn a_cordon_survives_every_other_writer_of_the_node() {
+    let s = server();
+    let path = "/api/v1/nodes/n1";
+    s.ok(201, "POST", "/api/v1/nodes", Some(&node("n1"))).await;
+    let cached = s.ok(200, "GET", path, None).await;
+
+    let cordon = json!({"spec": {"unschedulable": true}});
+    let (code, cordoned) = s.send(merge_patch(path, &cordon)).await;
+    assert_eq!(code, 200, "{cordoned}");
+    assert_eq!(cordoned["spec"]["unschedulable"], json!(true));
+
+    // The node controller, from its stale copy: the status write and the taint write are
+    // both refused (409), so it re-reads instead of overwriting.
+    let mut unknown = cached.clone();
+    unknown["status"] = json!({"conditions": [{"type": "Ready", "status": "Unknown"}]});
+    let (code, _) = s
+        .call("PUT", &format!("{path}/status"), Some(&unknown))
+        .await;
+    assert_eq!(code, 409, "a status write from before the cordon");
+    let mut tainted = cached.clone();
+    tainted["spec"]["taints"] =
+        json!([{"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"}]);
+    let (code, _) = s.call("PUT", path, Some(&tainted)).await;
+    assert_eq!(code, 409, "a spec write from before the cordon");
+
+    // The kubelet, from a fresh read, with a body whose spec says nothing of the cordon: the
+    // status subresource takes only the status.
+    let mut fresh = s.ok(200, "GET", path, None).await;
+    fresh["spec"] = json!({});
+    fresh["status"] = json!({"conditions": [{"type": "Ready", "status": "True"}]});
+    let written = s
+        .ok(200, "PUT", &format!("{path}/status"), Some(&fresh))
+        .await;
+    assert_eq!(written["spec"]["unschedulable"], json!(true), "{written}");
+
+    // The node controller after a status write continues from what that write returned.
+    let mut next = written.clone();
+    next["spec"]["taints"] = json!([{"key": "example.com/t", "effect": "NoSchedule"}]);
+    s.ok(200, "PUT", path, Some(&next)).await;
+
+    let stored = s.ok(200, "GET", path, None).await;
+    assert_eq!(stored["spec"]["unschedulable"], json!(true), "{stored}");
+    assert_eq!(stored["spec"]["taints"][0]["key"], json!("example.com/t"));
+    assert_eq!(stored["status"]["conditions"][0]["status"], json!("True"));
+}

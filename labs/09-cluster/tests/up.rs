@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use api::client::{ApiClient, DeleteOptions};
-use api::{LabelSelector, Object, Pod, PodPhase};
+use api::{LabelSelector, Node, Object, Pod, PodPhase};
 use apiserver::client::HttpApi;
 use services::proxy_wiring::NodeView;
 
@@ -407,6 +407,30 @@ async fn check_pod_logs(api: &HttpApi, data_dir: &Path, web: &[Pod]) {
     }
 }
 
+/// Cordons (`true`) or uncordons (`false`) a node the way kubectl and the dashboard do: a
+/// merge PATCH of `spec.unschedulable` alone, no resourceVersion.
+async fn set_unschedulable(api: &HttpApi, node: &str, unschedulable: bool) {
+    let value = if unschedulable { "true" } else { "null" };
+    let body = format!(r#"{{"spec":{{"unschedulable":{value}}}}}"#);
+    let (status, answer) = api
+        .raw(
+            hyper::Method::PATCH,
+            &format!("/api/v1/nodes/{node}"),
+            Some("application/merge-patch+json"),
+            bytes::Bytes::from(body),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+}
+
+/// A node's `spec.unschedulable` and resourceVersion, as stored.
+async fn cordon_state(api: &HttpApi, node: &str) -> (bool, String) {
+    let node: Node = api.get(None, node).await.unwrap();
+    let version = node.metadata.resource_version.clone().unwrap_or_default();
+    (node.spec.unschedulable == Some(true), version)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
     let tmp = tempfile::tempdir().unwrap();
@@ -471,6 +495,12 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
     .await;
     assert_eq!(restart_count(&restarted), 1, "restarted exactly once");
 
+    // An acknowledged cordon of n2 must survive what follows: the API server's crash, and
+    // every component writing Nodes again after it (the dashboard test once reported a
+    // cordon gone after such a restart).
+    set_unschedulable(&api, "n2", true).await;
+    assert!(cordon_state(&api, "n2").await.0, "n2 cordoned");
+
     // The API server itself crashes: the supervisor brings it back on the same port, and
     // every component finds it again (the replacement below needs the controller manager,
     // the scheduler and a kubelet all talking to the new process).
@@ -487,6 +517,12 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
         (now.len() == 1 && now != apiserver && answering).then_some(())
     })
     .await;
+
+    let (cordoned, cordon_version) = cordon_state(&api, "n2").await;
+    assert!(
+        cordoned,
+        "n2's cordon is still stored after the API server restarted"
+    );
 
     // Delete another pod: its ReplicaSet makes a replacement.
     let deleted = name(&pods[1]);
@@ -515,6 +551,20 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
         output.contains("!! crashed  scheduler             killed by signal 9; restarting in 1s"),
         "{output}"
     );
+
+    // Meanwhile n2's kubelet (and maybe the node controller) wrote n2 again; none of those
+    // writes undid the cordon. Then uncordon, for the runs that resume this cluster.
+    eventually("another write to n2 after its cordon", || async {
+        let (cordoned, version) = cordon_state(&api, "n2").await;
+        assert!(
+            cordoned,
+            "n2's cordon was undone at resourceVersion {version}"
+        );
+        (version != cordon_version).then_some(())
+    })
+    .await;
+    set_unschedulable(&api, "n2", false).await;
+    assert!(!cordon_state(&api, "n2").await.0, "n2 uncordoned");
 
     // Real kubectl sees the same cluster, when it is installed.
     let kubeconfig = data_dir.join("kubeconfigs/admin.kubeconfig");
