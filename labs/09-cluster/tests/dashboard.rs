@@ -8,16 +8,15 @@
 //! Every wait polls with a generous deadline as a safety net; nothing asserts a duration.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use api::client::ApiClient;
 use api::{Deployment, Object};
 use apiserver::client::HttpApi;
 use apiserver::http::TokenAuthenticator;
 
-const DEADLINE: Duration = Duration::from_secs(180);
-const POLL: Duration = Duration::from_millis(250);
+mod common;
+use common::{Skiff, eventually, processes_under};
 
 /// What only the admin may read; the viewer's page must not contain it.
 const SECRET_VALUE: &str = "s3cr3t-dashboard-value";
@@ -106,106 +105,6 @@ fn missing_prerequisites() -> Vec<String> {
     missing
 }
 
-/// A running `skiff up`; dropping it (say, when an assertion fails) stops the cluster.
-struct Cluster {
-    child: Option<Child>,
-    output: PathBuf,
-}
-
-impl Cluster {
-    fn up(data_dir: &Path, output: PathBuf) -> Cluster {
-        let log = std::fs::File::create(&output).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_skiff"))
-            .args(["up", "--nodes", "3", "--listen", "127.0.0.1:0"])
-            .arg("--data-dir")
-            .arg(data_dir)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("starting skiff up");
-        Cluster {
-            child: Some(child),
-            output,
-        }
-    }
-
-    fn output(&self) -> String {
-        std::fs::read_to_string(&self.output).unwrap_or_default()
-    }
-
-    /// SIGINT, as Ctrl-C would; returns whether `skiff up` exited successfully.
-    fn interrupt(&mut self) -> bool {
-        let Some(mut child) = self.child.take() else {
-            return false;
-        };
-        // SAFETY: a plain system call with integer arguments.
-        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                return status.success();
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return false;
-            }
-            std::thread::sleep(POLL);
-        }
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        if self.child.is_some() {
-            self.interrupt();
-        }
-    }
-}
-
-/// Polls `check` until it gives a value; panics with `what` after the deadline.
-async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
-    what: &str,
-    mut check: impl FnMut() -> F,
-) -> T {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "gave up waiting: {what}");
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-/// Every process whose command line mentions `dir`.
-fn processes_under(dir: &Path) -> Vec<String> {
-    let needle = dir.display().to_string();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        if !entry
-            .file_name()
-            .to_string_lossy()
-            .bytes()
-            .all(|b| b.is_ascii_digit())
-        {
-            continue;
-        }
-        let cmdline = std::fs::read(entry.path().join("cmdline"))
-            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-            .unwrap_or_default();
-        if cmdline.contains(&needle) {
-            found.push(format!(
-                "{}: {cmdline}",
-                entry.file_name().to_string_lossy()
-            ));
-        }
-    }
-    found
-}
-
 /// The line of `skiff up`'s output that starts with `label`, without the label.
 fn printed(output: &str, label: &str) -> Option<String> {
     output
@@ -229,7 +128,7 @@ async fn the_dashboard_shows_and_changes_a_real_cluster_in_chromium() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = std::fs::canonicalize(tmp.path()).unwrap();
     let data_dir = dir.join("data");
-    let mut cluster = Cluster::up(&data_dir, dir.join("up.txt"));
+    let mut cluster = Skiff::up(&data_dir, &["--nodes", "3"], dir.join("up.txt"));
 
     // `skiff up` prints where the dashboard is and where the tokens are.
     let output = eventually("skiff up prints the dashboard's URL", || async {

@@ -4,17 +4,15 @@
 //!
 //! Every wait polls with a generous deadline as a safety net; nothing asserts a duration.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use api::client::{ApiClient, ApiError};
 use api::{LabelSelector, Object, Pod, PodPhase};
 use apiserver::client::HttpApi;
 use bytes::Bytes;
 
-const DEADLINE: Duration = Duration::from_secs(180);
-const POLL: Duration = Duration::from_millis(250);
+mod common;
+use common::{Skiff, eventually, processes_under};
 
 /// Two echo servers that may only run on node n2.
 const ON_N2: &str = "\
@@ -39,114 +37,6 @@ spec:
       - name: echo
         image: skiff/echo
 ";
-
-/// A `skiff` process writing to a file; dropping it (say, when an assertion fails) stops it.
-struct Skiff {
-    child: Option<Child>,
-    output: PathBuf,
-}
-
-impl Skiff {
-    fn start(args: &[&str], output: PathBuf) -> Skiff {
-        let log = std::fs::File::create(&output).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_skiff"))
-            .args(args)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("starting skiff");
-        Skiff {
-            child: Some(child),
-            output,
-        }
-    }
-
-    fn output(&self) -> String {
-        std::fs::read_to_string(&self.output).unwrap_or_default()
-    }
-
-    /// Panics with the output if the process has exited (it should still be running).
-    fn assert_running(&mut self) {
-        if let Some(child) = self.child.as_mut()
-            && let Some(status) = child.try_wait().unwrap()
-        {
-            self.child = None;
-            panic!("skiff exited early ({status}):\n{}", self.output());
-        }
-    }
-
-    /// SIGINT, as Ctrl-C would; returns whether the process exited successfully.
-    fn interrupt(&mut self) -> bool {
-        let Some(mut child) = self.child.take() else {
-            return false;
-        };
-        // SAFETY: a plain system call with integer arguments.
-        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                return status.success();
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return false;
-            }
-            std::thread::sleep(POLL);
-        }
-    }
-}
-
-impl Drop for Skiff {
-    fn drop(&mut self) {
-        if self.child.is_some() {
-            self.interrupt();
-        }
-    }
-}
-
-/// Polls `check` until it gives a value; panics with `what` after the deadline.
-async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
-    what: &str,
-    mut check: impl FnMut() -> F,
-) -> T {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "gave up waiting: {what}");
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-/// Every process whose command line or working directory mentions `dir`.
-fn processes_under(dir: &Path) -> Vec<String> {
-    let needle = dir.display().to_string();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        if entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-            .is_none()
-        {
-            continue;
-        }
-        let cmdline = std::fs::read(entry.path().join("cmdline"))
-            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-            .unwrap_or_default();
-        let cwd = std::fs::read_link(entry.path().join("cwd"))
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        if cmdline.contains(&needle) || cwd.contains(&needle) {
-            found.push(format!("{}: {cmdline} (in {cwd})", entry.path().display()));
-        }
-    }
-    found
-}
 
 /// The arguments of the `skiff join ...` line `skiff up` printed once the cluster was ready.
 fn printed_join_args(output: &str) -> Option<Vec<String>> {

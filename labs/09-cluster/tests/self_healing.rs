@@ -24,20 +24,19 @@
 //! the end, `skiff up` stops on SIGINT and no process of the cluster is left.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
 
 use api::client::ApiClient;
 use api::{Deployment, EnvVar, LabelSelector, Lease, Node, Object, Pod, PodPhase, Service};
 use apiserver::client::HttpApi;
 use services::proxy_wiring::NodeView;
 
-/// The safety net for each wait: far longer than any step takes, even on a busy machine.
-const DEADLINE: Duration = Duration::from_secs(180);
-const POLL: Duration = Duration::from_millis(250);
+mod common;
+use common::{
+    Skiff, connect, container_pid, eventually, ip, name, pids_matching, processes_under,
+    restart_count,
+};
 
 /// A Deployment `name` (pods labelled `app: name`) of echo servers with a readiness probe: a pod gets traffic only once it
 /// answers, which a rolling update needs (the new pod must serve before an old one goes).
@@ -165,137 +164,6 @@ fn start_client(
     })
 }
 
-/// A running `skiff up`; dropping it (say, when an assertion fails) stops the cluster.
-struct Cluster {
-    child: Option<Child>,
-    output: PathBuf,
-    /// Processes this test stopped with SIGSTOP: continued before the cluster stops.
-    stopped: Vec<i32>,
-}
-
-impl Cluster {
-    fn up(data_dir: &Path, output: PathBuf) -> Cluster {
-        let log = std::fs::File::create(&output).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_skiff"))
-            .args([
-                "up",
-                "--nodes",
-                "2",
-                "--listen",
-                "127.0.0.1:0",
-                "--standby",
-                "--lease-seconds",
-                "3",
-                "--node-grace-seconds",
-                "15",
-                "--toleration-seconds",
-                "1",
-                "--data-dir",
-            ])
-            .arg(data_dir)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("starting skiff up");
-        Cluster {
-            child: Some(child),
-            output,
-            stopped: Vec::new(),
-        }
-    }
-
-    fn output(&self) -> String {
-        std::fs::read_to_string(&self.output).unwrap_or_default()
-    }
-
-    /// Hangs process `pid` (SIGSTOP); remembered so that it can be continued.
-    fn hang(&mut self, pid: i32) {
-        // SAFETY: a plain system call with integer arguments.
-        assert_eq!(
-            unsafe { libc::kill(pid, libc::SIGSTOP) },
-            0,
-            "SIGSTOP {pid}"
-        );
-        self.stopped.push(pid);
-    }
-
-    /// Continues every process hung by [`Cluster::hang`].
-    fn resume_all(&mut self) {
-        for pid in self.stopped.drain(..) {
-            // SAFETY: a plain system call with integer arguments.
-            unsafe { libc::kill(pid, libc::SIGCONT) };
-        }
-    }
-
-    /// SIGINT, as Ctrl-C would; returns whether `skiff up` exited successfully.
-    fn interrupt(&mut self) -> bool {
-        self.resume_all();
-        let Some(mut child) = self.child.take() else {
-            return false;
-        };
-        // SAFETY: a plain system call with integer arguments.
-        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                return status.success();
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return false;
-            }
-            std::thread::sleep(POLL);
-        }
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        if self.child.is_some() {
-            self.interrupt();
-        }
-        if std::thread::panicking() {
-            // What the cluster said, for whoever reads the failure (the data dir is removed).
-            eprintln!("--- skiff up said:\n{}", self.output());
-            let logs = self.output.with_file_name("data").join("logs");
-            for entry in std::fs::read_dir(logs).into_iter().flatten().flatten() {
-                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-                let lines: Vec<&str> = text.lines().collect();
-                let tail = &lines[lines.len().saturating_sub(15)..];
-                eprintln!("--- {}:\n{}", entry.path().display(), tail.join("\n"));
-            }
-        }
-    }
-}
-
-/// Polls `check` until it gives a value; panics with `what` after the deadline.
-async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
-    what: &str,
-    mut check: impl FnMut() -> F,
-) -> T {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "gave up waiting: {what}");
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-async fn connect(data_dir: &Path) -> HttpApi {
-    let url_file = data_dir.join("apiserver.url");
-    let kubeconfig = data_dir.join("kubeconfigs/admin.kubeconfig");
-    eventually("the API server's URL file", || async {
-        url_file.exists().then_some(())
-    })
-    .await;
-    HttpApi::from_kubeconfig(&kubeconfig).unwrap()
-}
-
 fn is_ready(pod: &Pod) -> bool {
     pod.status.as_ref().is_some_and(|s| {
         s.conditions
@@ -329,14 +197,6 @@ async fn all_pods(api: &HttpApi, app: &str) -> Vec<Pod> {
         .unwrap_or_default()
 }
 
-fn name(pod: &Pod) -> String {
-    pod.metadata.name.clone().unwrap()
-}
-
-fn ip(pod: &Pod) -> String {
-    pod.status.as_ref().unwrap().pod_ip.clone().unwrap()
-}
-
 fn node_of(pod: &Pod) -> String {
     pod.spec.node_name.clone().unwrap_or_default()
 }
@@ -347,13 +207,6 @@ fn template_of(pod_name: &str) -> String {
         .rsplit_once('-')
         .map_or(pod_name, |(prefix, _)| prefix)
         .to_string()
-}
-
-fn restart_count(pod: &Pod) -> i32 {
-    pod.status
-        .as_ref()
-        .and_then(|s| s.container_statuses.first())
-        .map_or(0, |c| c.restart_count)
 }
 
 /// Whether node `node`'s Ready condition is True.
@@ -371,76 +224,6 @@ async fn node_ready(api: &HttpApi, node: &str) -> Option<bool> {
 async fn leader_of(api: &HttpApi, name: &str) -> Option<String> {
     let lease: Lease = api.get(Some("kube-system"), name).await.ok()?;
     lease.spec.holder_identity.filter(|h| !h.is_empty())
-}
-
-/// Every process whose command line or working directory mentions `dir`, as "pid: cmdline".
-fn processes_under(dir: &Path) -> Vec<String> {
-    let needle = dir.display().to_string();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let cmdline = std::fs::read(entry.path().join("cmdline"))
-            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-            .unwrap_or_default();
-        let cwd = std::fs::read_link(entry.path().join("cwd"))
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        if cmdline.contains(&needle) || cwd.contains(&needle) {
-            found.push(format!("{pid}: {cmdline} (in {cwd})"));
-        }
-    }
-    found
-}
-
-/// The pid of the container process of the pod with IP `ip` (the runtime gives each
-/// container `POD_IP` in its environment and runs it in the pod's directory under `dir`).
-fn container_pid(dir: &Path, ip: &str) -> Option<i32> {
-    let wanted = format!("POD_IP={ip}");
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let in_dir = std::fs::read_link(entry.path().join("cwd")).is_ok_and(|p| p.starts_with(dir));
-        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
-        let has_ip = environ
-            .split(|b| *b == 0)
-            .any(|var| var == wanted.as_bytes());
-        if in_dir && has_ip {
-            return Some(pid);
-        }
-    }
-    None
-}
-
-/// The pids of the processes whose command line contains `needle`.
-fn pids_matching(needle: &str) -> Vec<i32> {
-    let mut pids = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let cmdline = std::fs::read(entry.path().join("cmdline"))
-            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-            .unwrap_or_default();
-        if cmdline.contains(needle) {
-            pids.push(pid);
-        }
-    }
-    pids
 }
 
 /// Sets the `VERSION` variable of the Deployment's pod template (a new template: a rollout),
@@ -465,7 +248,21 @@ async fn the_cluster_heals_itself_and_rolls_out_without_downtime() {
     let tmp = tempfile::tempdir().unwrap();
     let root = std::fs::canonicalize(tmp.path()).unwrap();
     let data_dir = root.join("data");
-    let mut cluster = Cluster::up(&data_dir, root.join("up.txt"));
+    let mut cluster = Skiff::up(
+        &data_dir,
+        &[
+            "--nodes",
+            "2",
+            "--standby",
+            "--lease-seconds",
+            "3",
+            "--node-grace-seconds",
+            "15",
+            "--toleration-seconds",
+            "1",
+        ],
+        root.join("up.txt"),
+    );
     let api = connect(&data_dir).await;
     eventually("2 Ready nodes", || async {
         (skiff::up::ready_nodes(&api).await.len() == 2).then_some(())

@@ -3,18 +3,19 @@
 //!
 //! Every wait polls with a generous deadline as a safety net; nothing asserts a duration.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use api::client::{ApiClient, DeleteOptions};
 use api::{LabelSelector, Node, Object, Pod, PodPhase};
 use apiserver::client::HttpApi;
 use services::proxy_wiring::NodeView;
 
-/// The safety net for each wait: far longer than any step takes, even on a busy machine.
-const DEADLINE: Duration = Duration::from_secs(180);
-const POLL: Duration = Duration::from_millis(250);
+mod common;
+use common::{
+    DEADLINE, Skiff, connect, container_pid, eventually, ip, name, pids_matching, processes_under,
+    restart_count,
+};
 
 const DEPLOYMENT: &str = "\
 apiVersion: apps/v1
@@ -67,96 +68,6 @@ async fn http_get_path(address: (std::net::Ipv4Addr, u16), path: &str) -> Option
     Some(String::from_utf8_lossy(&answer).into_owned())
 }
 
-/// A running `skiff up`; dropping it (say, when an assertion fails) stops the cluster.
-struct Cluster {
-    child: Option<Child>,
-    output: PathBuf,
-}
-
-impl Cluster {
-    fn up(data_dir: &Path, output: PathBuf) -> Cluster {
-        let log = std::fs::File::create(&output).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_skiff"))
-            .args([
-                "up",
-                "--nodes",
-                "2",
-                "--listen",
-                "127.0.0.1:0",
-                "--data-dir",
-            ])
-            .arg(data_dir)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("starting skiff up");
-        Cluster {
-            child: Some(child),
-            output,
-        }
-    }
-
-    fn output(&self) -> String {
-        std::fs::read_to_string(&self.output).unwrap_or_default()
-    }
-
-    /// SIGINT, as Ctrl-C would; returns whether `skiff up` exited successfully.
-    fn interrupt(&mut self) -> bool {
-        let Some(mut child) = self.child.take() else {
-            return false;
-        };
-        // SAFETY: a plain system call with integer arguments.
-        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                return status.success();
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return false;
-            }
-            std::thread::sleep(POLL);
-        }
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        if self.child.is_some() {
-            self.interrupt();
-        }
-    }
-}
-
-/// Polls `check` until it gives a value; panics with `what` after the deadline.
-async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
-    what: &str,
-    mut check: impl FnMut() -> F,
-) -> T {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "gave up waiting: {what}");
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-async fn connect(data_dir: &Path) -> HttpApi {
-    let url_file = data_dir.join("apiserver.url");
-    let kubeconfig = data_dir.join("kubeconfigs/admin.kubeconfig");
-    eventually("the API server's URL file", || async {
-        url_file.exists().then_some(())
-    })
-    .await;
-    HttpApi::from_kubeconfig(&kubeconfig).unwrap()
-}
-
 async fn web_pods(api: &HttpApi) -> Vec<Pod> {
     api.list::<Pod>(
         Some("default"),
@@ -182,94 +93,9 @@ async fn three_running(api: &HttpApi) -> Option<Vec<Pod>> {
     (running.len() == 3).then_some(running)
 }
 
-fn name(pod: &Pod) -> String {
-    pod.metadata.name.clone().unwrap()
-}
-
-fn ip(pod: &Pod) -> String {
-    pod.status.as_ref().unwrap().pod_ip.clone().unwrap()
-}
-
-fn restart_count(pod: &Pod) -> i32 {
-    pod.status
-        .as_ref()
-        .and_then(|s| s.container_statuses.first())
-        .map_or(0, |c| c.restart_count)
-}
-
-/// Every process whose command line or working directory mentions `dir`, as "pid: cmdline".
-fn processes_under(dir: &Path) -> Vec<String> {
-    let needle = dir.display().to_string();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let cmdline = std::fs::read(entry.path().join("cmdline"))
-            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-            .unwrap_or_default();
-        let cwd = std::fs::read_link(entry.path().join("cwd"))
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        if cmdline.contains(&needle) || cwd.contains(&needle) {
-            found.push(format!("{pid}: {cmdline} (in {cwd})"));
-        }
-    }
-    found
-}
-
-/// The pid of the container process of the pod with IP `ip` (the runtime gives each
-/// container `POD_IP` in its environment and runs it in the pod's directory under `dir`).
-fn container_pid(dir: &Path, ip: &str) -> Option<i32> {
-    let wanted = format!("POD_IP={ip}");
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let in_dir = std::fs::read_link(entry.path().join("cwd")).is_ok_and(|p| p.starts_with(dir));
-        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
-        let has_ip = environ
-            .split(|b| *b == 0)
-            .any(|var| var == wanted.as_bytes());
-        if in_dir && has_ip {
-            return Some(pid);
-        }
-    }
-    None
-}
-
 /// The pids of the `skiff scheduler` processes of the cluster in `dir`.
 fn scheduler_pids(dir: &Path) -> Vec<i32> {
     pids_matching(&format!("scheduler --kubeconfig {}", dir.display()))
-}
-
-/// The pids of the processes whose command line contains `needle`.
-fn pids_matching(needle: &str) -> Vec<i32> {
-    let mut pids = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let cmdline = std::fs::read(entry.path().join("cmdline"))
-            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-            .unwrap_or_default();
-        if cmdline.contains(needle) {
-            pids.push(pid);
-        }
-    }
-    pids
 }
 
 /// `kubectl --kubeconfig FILE` with a discovery cache of its own, next to the kubeconfig.
@@ -436,7 +262,7 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
     let tmp = tempfile::tempdir().unwrap();
     let root = std::fs::canonicalize(tmp.path()).unwrap();
     let data_dir = root.join("data");
-    let mut cluster = Cluster::up(&data_dir, root.join("up-1.txt"));
+    let mut cluster = Skiff::up(&data_dir, &["--nodes", "2"], root.join("up-1.txt"));
     let api = connect(&data_dir).await;
 
     // Both nodes register and report Ready.
@@ -614,7 +440,7 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
 
     // Again on the same data dir: same tokens and PKI, same store, so the same Deployment
     // and its pods come back.
-    let mut cluster = Cluster::up(&data_dir, root.join("up-2.txt"));
+    let mut cluster = Skiff::up(&data_dir, &["--nodes", "2"], root.join("up-2.txt"));
     let api = connect(&data_dir).await;
     // The stored statuses still say Running from the first run: what proves the resume is a
     // live process behind each pod's IP.
@@ -650,7 +476,7 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
 
     // Even if `skiff up` itself is killed without a chance to stop anything, each component
     // gets SIGTERM from the kernel (PR_SET_PDEATHSIG) and stops its pods.
-    let mut cluster = Cluster::up(&data_dir, root.join("up-3.txt"));
+    let mut cluster = Skiff::up(&data_dir, &["--nodes", "2"], root.join("up-3.txt"));
     let api = connect(&data_dir).await;
     eventually("the web pods running in a third run", || async {
         let pods = three_running(&api).await?;
@@ -659,9 +485,7 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
             .then_some(())
     })
     .await;
-    let mut child = cluster.child.take().unwrap();
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    cluster.kill();
     eventually(
         "every process of the cluster gone after skiff up was killed",
         || async { processes_under(&root).is_empty().then_some(()) },
