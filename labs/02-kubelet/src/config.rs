@@ -20,10 +20,17 @@ pub struct KubeletConfig {
     pub sync_period: Duration,
     /// Restart back-off.
     pub backoff: BackoffPolicy,
-    /// How often the Node's status is written (Kubernetes: 10 s).
+    /// How often the kubelet compares the Node's stored status with what it would report,
+    /// and writes it if they differ (Kubernetes: 10 s). A difference is usually a real change
+    /// (memory pressure), or the node controller having marked a node that is alive again
+    /// `Unknown`: this period bounds how long that mark stays.
     pub node_status_period: Duration,
-    /// The heartbeat Lease's duration; it is renewed every quarter of it (Kubernetes: 40 s,
-    /// renewed every 10 s).
+    /// The longest time between two writes of the Node's status when nothing changed
+    /// (Kubernetes: 5 min): the Lease, not the status, says the node is alive.
+    pub node_status_report_period: Duration,
+    /// The heartbeat Lease's duration; it is renewed every quarter of it. Skiff: 4 s, renewed
+    /// every second, so that the node controller can notice a dead node within seconds
+    /// (Kubernetes: 40 s, renewed every 10 s).
     pub lease_duration: Duration,
     /// Overrides of what the machine reports as the node's capacity.
     pub capacity: CapacityOverrides,
@@ -50,15 +57,17 @@ pub struct CapacityOverrides {
 }
 
 impl KubeletConfig {
-    /// Kubernetes' defaults for a node named `node_name`, without a manifest directory.
+    /// Skiff's defaults for a node named `node_name`, without a manifest directory: Kubernetes'
+    /// except for the heartbeats, which are ten times as frequent (see the fields).
     pub fn new(node_name: &str) -> Self {
         KubeletConfig {
             node_name: node_name.to_string(),
             manifest_dir: None,
             sync_period: Duration::from_secs(1),
             backoff: BackoffPolicy::default(),
-            node_status_period: Duration::from_secs(10),
-            lease_duration: Duration::from_secs(40),
+            node_status_period: Duration::from_secs(1),
+            node_status_report_period: Duration::from_secs(5 * 60),
+            lease_duration: Duration::from_secs(4),
             capacity: CapacityOverrides::default(),
             pods_dir: std::env::temp_dir()
                 .join("skiff-kubelet")

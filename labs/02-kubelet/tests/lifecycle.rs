@@ -240,15 +240,76 @@ async fn the_node_registers_and_keeps_its_lease_fresh() {
     insta::assert_snapshot!("node", serde_json::to_string_pretty(&node).unwrap());
     let lease: Lease = sim.api.get(Some("kube-node-lease"), NODE).await.unwrap();
     let renewed = lease.spec.renew_time.unwrap().to_string();
-    assert_eq!(renewed, "2024-01-01T00:00:20.000000Z", "renewed every 10 s");
+    assert_eq!(
+        renewed, "2024-01-01T00:00:25.000000Z",
+        "renewed every second"
+    );
     assert_eq!(lease.spec.holder_identity.as_deref(), Some(NODE));
-    assert_eq!(lease.spec.lease_duration_seconds, Some(40));
+    assert_eq!(lease.spec.lease_duration_seconds, Some(4));
     let leases = sim
         .api
         .list::<Lease>(Some("kube-node-lease"), &LabelSelector::default())
         .await
         .unwrap();
     assert_eq!(leases.items.len(), 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_status_is_written_when_it_changes_not_every_check() {
+    let mut sim = Sim::new();
+    sim.run_for(Duration::from_secs(2)).await;
+    let settled: Node = sim.api.get(None, NODE).await.unwrap();
+    // A minute of checks every second, with nothing to report: no write.
+    sim.run_for(Duration::from_secs(60)).await;
+    let quiet: Node = sim.api.get(None, NODE).await.unwrap();
+    assert_eq!(
+        quiet.metadata.resource_version, settled.metadata.resource_version,
+        "an unchanged status is not rewritten"
+    );
+    // The report period (5 min) writes it anyway, with a fresh heartbeat time.
+    sim.run_for(Duration::from_secs(5 * 60)).await;
+    let reported: Node = sim.api.get(None, NODE).await.unwrap();
+    assert_ne!(
+        reported.metadata.resource_version,
+        settled.metadata.resource_version
+    );
+    let ready = |node: &Node| {
+        let status = node.status.clone().unwrap_or_default();
+        status
+            .conditions
+            .into_iter()
+            .find(|c| c.condition_type == "Ready")
+            .unwrap()
+    };
+    assert!(ready(&reported).last_heartbeat_time > ready(&settled).last_heartbeat_time);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_node_marked_unknown_while_alive_reports_ready_again_within_a_second() {
+    let mut sim = Sim::new();
+    sim.run_for(Duration::from_secs(2)).await;
+    // What the node controller writes after a pause longer than its grace period.
+    let mut node: Node = sim.api.get(None, NODE).await.unwrap();
+    let status = node.status.as_mut().unwrap();
+    let ready = status
+        .conditions
+        .iter_mut()
+        .find(|c| c.condition_type == "Ready")
+        .unwrap();
+    ready.status = "Unknown".into();
+    ready.reason = Some("NodeStatusUnknown".into());
+    sim.api.update_status(node).await.unwrap();
+    sim.run_for(Duration::from_secs(1)).await;
+    let node: Node = sim.api.get(None, NODE).await.unwrap();
+    let ready = node
+        .status
+        .unwrap()
+        .conditions
+        .into_iter()
+        .find(|c| c.condition_type == "Ready")
+        .unwrap();
+    assert_eq!(ready.status, "True");
+    assert_eq!(ready.reason.as_deref(), Some("KubeletReady"));
 }
 
 #[test]

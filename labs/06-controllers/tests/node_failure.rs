@@ -170,7 +170,7 @@ async fn pods_move_after_grace_plus_toleration() {
 
     let mut timeline = Vec::new();
     let mut last = BTreeMap::new();
-    for t in 0..=55i64 {
+    for t in 0..=25i64 {
         clock.store(EPOCH + t, Ordering::SeqCst);
         let now = Duration::from_secs(t as u64);
         // n1's kubelet stops at t=5: its last heartbeat is at t=4.
@@ -192,13 +192,13 @@ async fn pods_move_after_grace_plus_toleration() {
         [
             // Created and bound at t=0; the kubelets start them on their next round.
             r#"t= 1 running {"n1": 2, "n2": 2}"#,
-            // t=24 (4 s + 20 s grace): n1 is Unknown and tainted. Its pods still count: they
+            // t=9 (4 s + 5 s grace): n1 is Unknown and tainted. Its pods still count: they
             // may well be running, only the network may be down.
-            // t=44 (24 s + 20 s toleration): n1's pods are evicted; the ReplicaSet replaces
+            // t=12 (9 s + 3 s toleration): n1's pods are evicted; the ReplicaSet replaces
             // them and the scheduler keeps the new pods off the tainted n1...
-            r#"t=44 running {"n2": 2}"#,
+            r#"t=12 running {"n2": 2}"#,
             // ...and n2's kubelet starts them on its next round.
-            r#"t=45 running {"n2": 4}"#,
+            r#"t=13 running {"n2": 4}"#,
         ]
     );
 }

@@ -14,7 +14,7 @@ use api::{
 };
 use controllers::nodelifecycle::eviction::{eviction_time, tolerates};
 use controllers::nodelifecycle::health::{
-    NOT_READY_TAINT, UNREACHABLE_TAINT, desired_taints, ready_condition,
+    NOT_READY_TAINT, UNREACHABLE_TAINT, desired_taints, fully_disrupted, ready_condition,
 };
 use controllers::nodelifecycle::{
     NODE_LEASE_NAMESPACE, NodeLifecycleConfig, NodeLifecycleController,
@@ -395,7 +395,7 @@ async fn heartbeats_stop_then_unknown_after_grace_then_eviction_after_toleration
     // n1's kubelet dies at t=5 (its last heartbeat was at t=4); n2 lives on.
     let mut timeline = Vec::new();
     let mut last = String::new();
-    for t in 0..=60u64 {
+    for t in 0..=30u64 {
         cluster.set_time(t);
         if t < 5 {
             cluster.heartbeat("n1", t).await;
@@ -421,12 +421,12 @@ async fn heartbeats_stop_then_unknown_after_grace_then_eviction_after_toleration
         timeline,
         vec![
             "t= 0 n1 Ready=True taints=[] pods=[\"patient@n1\", \"web-1@n1\", \"web-2@n2\"]",
-            // 4 s (last heartbeat) + 20 s grace
-            "t=24 n1 Ready=Unknown taints=[\"node.kubernetes.io/unreachable:NoSchedule\", \
+            // 4 s (last heartbeat) + 5 s grace
+            "t= 9 n1 Ready=Unknown taints=[\"node.kubernetes.io/unreachable:NoSchedule\", \
              \"node.kubernetes.io/unreachable:NoExecute\"] pods=[\"patient@n1\", \"web-1@n1\", \
              \"web-2@n2\"]",
-            // 24 s (taint added) + 20 s default toleration; `patient` tolerates it forever
-            "t=44 n1 Ready=Unknown taints=[\"node.kubernetes.io/unreachable:NoSchedule\", \
+            // 9 s (taint added) + 3 s default toleration; `patient` tolerates it forever
+            "t=12 n1 Ready=Unknown taints=[\"node.kubernetes.io/unreachable:NoSchedule\", \
              \"node.kubernetes.io/unreachable:NoExecute\"] pods=[\"patient@n1\", \"web-2@n2\"]",
         ]
     );
@@ -462,10 +462,10 @@ async fn heartbeats_stop_then_unknown_after_grace_then_eviction_after_toleration
     assert!(n2.spec.taints.is_empty());
 
     // The kubelet comes back: it renews its Lease and posts Ready=True; the taints go.
-    cluster.set_time(61);
-    cluster.heartbeat("n1", 61).await;
+    cluster.set_time(31);
+    cluster.heartbeat("n1", 31).await;
     runner
-        .run_until_quiet(Duration::from_secs(61))
+        .run_until_quiet(Duration::from_secs(31))
         .await
         .unwrap();
     let n1 = cluster.node("n1").await;
@@ -478,13 +478,16 @@ async fn heartbeats_stop_then_unknown_after_grace_then_eviction_after_toleration
 async fn kubernetes_timing_takes_grace_plus_toleration_too() {
     let cluster = Cluster::new();
     cluster.heartbeat("n1", 0).await;
+    cluster.heartbeat("n2", 0).await;
     cluster.bound_pod("web-1", "n1", vec![]).await;
     let controller = NodeLifecycleController::new(NodeLifecycleConfig::kubernetes(), Time(EPOCH));
     let mut runner = Runner::new(cluster.api.clone(), controller);
     let mut evicted_at = None;
-    // Step in 5 s jumps: the controller wakes itself at its deadlines (RequeueAfter).
+    // Step in 5 s jumps: the controller wakes itself at its deadlines (RequeueAfter). n2 stays
+    // healthy (with no Ready node at all, nothing is evicted: see the full disruption test).
     for t in (0..=400u64).step_by(5) {
         cluster.set_time(t);
+        cluster.heartbeat("n2", t).await;
         runner
             .run_until_quiet(Duration::from_secs(t))
             .await
@@ -501,6 +504,7 @@ async fn kubernetes_timing_takes_grace_plus_toleration_too() {
 async fn a_node_reporting_not_ready_is_tainted_at_once_and_emptied_after_toleration() {
     let cluster = Cluster::new();
     cluster.heartbeat("n1", 0).await;
+    cluster.heartbeat("n2", 0).await;
     cluster.bound_pod("web-1", "n1", vec![]).await;
     // The kubelet is alive (it keeps renewing) but reports the node NotReady at t=3.
     let mut node = cluster.node("n1").await;
@@ -511,8 +515,9 @@ async fn a_node_reporting_not_ready_is_tainted_at_once_and_emptied_after_tolerat
     let mut runner = Runner::new(cluster.api.clone(), controller);
     let mut tainted_at = None;
     let mut evicted_at = None;
-    for t in 3..=30u64 {
+    for t in 3..=15u64 {
         cluster.set_time(t);
+        cluster.heartbeat("n2", t).await;
         let mut lease: Lease = cluster
             .api
             .get(Some(NODE_LEASE_NAMESPACE), "n1")
@@ -546,5 +551,67 @@ async fn a_node_reporting_not_ready_is_tainted_at_once_and_emptied_after_tolerat
         Some(3),
         "no grace period for a node that says it is not ready"
     );
-    assert_eq!(evicted_at, Some(23));
+    assert_eq!(evicted_at, Some(6), "3 s of default toleration");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn when_no_node_is_ready_nothing_is_evicted_until_one_comes_back() {
+    let cluster = Cluster::new();
+    cluster.heartbeat("n1", 0).await;
+    cluster.heartbeat("n2", 0).await;
+    cluster.bound_pod("web-1", "n1", vec![]).await;
+    cluster.bound_pod("web-2", "n2", vec![]).await;
+    let controller = NodeLifecycleController::new(NodeLifecycleConfig::default(), Time(EPOCH));
+    let mut runner = Runner::new(cluster.api.clone(), controller);
+    // Both kubelets go silent at t=1 (an API server outage looks the same from here): both
+    // nodes are Unknown after the grace period, kept off by NoSchedule, and nothing is evicted.
+    for t in 0..=30u64 {
+        cluster.set_time(t);
+        runner
+            .run_until_quiet(Duration::from_secs(t))
+            .await
+            .unwrap();
+    }
+    for name in ["n1", "n2"] {
+        let node = cluster.node(name).await;
+        assert_eq!(ready_status(&node), "Unknown");
+        assert_eq!(
+            taint_keys(&node),
+            [format!("{UNREACHABLE_TAINT}:NoSchedule")],
+            "no NoExecute taint on {name} while no node is Ready"
+        );
+    }
+    assert_eq!(cluster.live_pods().await, ["web-1@n1", "web-2@n2"]);
+    assert!(runner.controller().evicted().is_empty());
+
+    // n2 comes back at t=31. The disruption is over: n1 gets its NoExecute taint now, and its
+    // pod the full toleration from now, not from t=6.
+    let mut evicted_at = None;
+    for t in 31..=40u64 {
+        cluster.set_time(t);
+        cluster.heartbeat("n2", t).await;
+        runner
+            .run_until_quiet(Duration::from_secs(t))
+            .await
+            .unwrap();
+        if evicted_at.is_none() && cluster.live_pods().await == ["web-2@n2"] {
+            evicted_at = Some(t);
+        }
+    }
+    let toleration = NodeLifecycleConfig::default().default_toleration_seconds as u64;
+    assert_eq!(evicted_at, Some(31 + toleration));
+    assert_eq!(ready_status(&cluster.node("n2").await), "True");
+}
+
+#[test]
+fn full_disruption_means_no_node_is_ready() {
+    let ready = node_with_ready("True", 0);
+    let unknown = node_with_ready("Unknown", 0);
+    let not_ready = node_with_ready("False", 0);
+    assert!(fully_disrupted([&unknown, &not_ready]));
+    assert!(!fully_disrupted([&unknown, &ready]));
+    assert!(
+        !fully_disrupted(std::iter::empty::<&Node>()),
+        "no node, no disruption"
+    );
 }

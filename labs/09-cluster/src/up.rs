@@ -36,9 +36,9 @@ Options:
                      leader through a Lease, the standby takes over when it expires
   --lease-seconds N  the leader Leases' duration with --standby [default: 15]
   --node-grace-seconds N
-                     a node missing heartbeats this long is NotReady [default: 20]
+                     a node missing heartbeats this long is NotReady [default: 5]
   --toleration-seconds N
-                     then its pods are evicted after this long [default: 20]
+                     then its pods are evicted after this long [default: 3]
   -h, --help         print this help
 
 Ctrl-C stops the cluster: kubelets stop their pods first, the API server last.
@@ -109,13 +109,7 @@ pub fn parse(args: &[String]) -> Result<Option<UpArgs>, String> {
             }
             "--node-grace-seconds" => {
                 let seconds: u64 = flags.parsed(&flag, "a number of seconds")?;
-                let min = crate::cmd::controller_manager::MIN_NODE_GRACE_SECONDS;
-                if seconds < min {
-                    return Err(format!(
-                        "--node-grace-seconds: {seconds} is less than {min} \
-                         (kubelets renew their heartbeat every 10 s)"
-                    ));
-                }
+                crate::cmd::controller_manager::node_grace(seconds)?;
                 parsed.node_lifecycle.0 = Some(seconds);
             }
             "--toleration-seconds" => {

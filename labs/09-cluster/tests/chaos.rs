@@ -96,18 +96,20 @@ async fn every_fault_kind_in_one_timeline() {
                 down: Duration::from_secs(3),
             },
         ),
+        // Longer than the grace period (5 s), healed before the toleration (3 s) runs out.
         (
             at(30),
             Fault::Partition {
                 node: "node-2".into(),
-                down: Duration::from_secs(25),
+                down: Duration::from_secs(6),
             },
         ),
+        // Down for longer than both: its pod moves.
         (
-            at(70),
+            at(50),
             Fault::CrashNode {
                 node: "node-2".into(),
-                down: Duration::from_secs(50),
+                down: Duration::from_secs(20),
             },
         ),
     ];

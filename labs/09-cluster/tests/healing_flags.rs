@@ -85,13 +85,17 @@ fn the_controller_manager_takes_the_node_lifecycle_timing() {
         controllers::nodelifecycle::NodeLifecycleConfig::default()
     );
 
-    // A grace period the kubelets' 10 s renewals cannot meet would make healthy nodes flap.
-    let error = cmd::controller_manager::parse(&args("--kubeconfig k --node-grace-seconds 10"))
-        .unwrap_err();
+    // Fewer than three of the kubelets' one-second renewals would make healthy nodes flap.
+    let error =
+        cmd::controller_manager::parse(&args("--kubeconfig k --node-grace-seconds 2")).unwrap_err();
     assert!(
-        error.contains("--node-grace-seconds: 10 is less than 11"),
+        error.contains("--node-grace-seconds: 2 is less than 3"),
         "{error}"
     );
+    let parsed = cmd::controller_manager::parse(&args("--kubeconfig k --node-grace-seconds 3"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(parsed.node_lifecycle.grace_period, Duration::from_secs(3));
     let error = cmd::controller_manager::parse(&args("--kubeconfig k --toleration-seconds -1"))
         .unwrap_err();
     assert!(error.contains("--toleration-seconds"), "{error}");
@@ -136,9 +140,9 @@ fn skiff_up_passes_the_node_timing_to_the_controller_manager_only() {
     let defaults = skiff::up::parse(&[]).unwrap().unwrap();
     assert!(skiff::up::healing_args(&Component::ControllerManager, &defaults).is_empty());
 
-    let error = skiff::up::parse(&args("--node-grace-seconds 3")).unwrap_err();
+    let error = skiff::up::parse(&args("--node-grace-seconds 1")).unwrap_err();
     assert!(
-        error.contains("--node-grace-seconds: 3 is less than 11"),
+        error.contains("--node-grace-seconds: 1 is less than 3"),
         "{error}"
     );
     let error = skiff::up::parse(&args("--toleration-seconds soon")).unwrap_err();

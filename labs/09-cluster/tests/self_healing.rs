@@ -1,6 +1,6 @@
 //! Self-healing in real mode (issue #9), on one `skiff up --nodes 2 --standby` cluster of
-//! real processes, with short timings set by flags (node grace 15 s, toleration 1 s, leader
-//! lease 3 s):
+//! real processes, with skiff's default node timing (grace 5 s, toleration 3 s) and a short
+//! leader lease set by a flag (3 s):
 //!
 //! 1. a rolling update v1 → v2 of a Deployment while a client calls its Service without a
 //!    pause: zero failed calls;
@@ -250,17 +250,7 @@ async fn the_cluster_heals_itself_and_rolls_out_without_downtime() {
     let data_dir = root.join("data");
     let mut cluster = Skiff::up(
         &data_dir,
-        &[
-            "--nodes",
-            "2",
-            "--standby",
-            "--lease-seconds",
-            "3",
-            "--node-grace-seconds",
-            "15",
-            "--toleration-seconds",
-            "1",
-        ],
+        &["--nodes", "2", "--standby", "--lease-seconds", "3"],
         root.join("up.txt"),
     );
     let api = connect(&data_dir).await;

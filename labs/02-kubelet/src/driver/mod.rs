@@ -81,7 +81,12 @@ where
             .unwrap_or_else(std::env::temp_dir);
         Kubelet {
             core: SyncLoop::new(config.backoff),
-            heartbeat: Heartbeat::new(now, config.node_status_period, lease_period),
+            heartbeat: Heartbeat::new(
+                now,
+                config.node_status_period,
+                config.node_status_report_period,
+                lease_period,
+            ),
             api_pods: ApiPodCache::new(&config.node_name),
             machine: Arc::new(move || read_machine(&data_dir)),
             desired: Vec::new(),

@@ -5,7 +5,7 @@ use api::{Lease, Node};
 use runtime::ContainerRuntime;
 
 use super::Kubelet;
-use crate::node::{NODE_LEASE_NAMESPACE, NodeAction, lease, node_object};
+use crate::node::{NODE_LEASE_NAMESPACE, NodeAction, lease, node_object, status_changed};
 use crate::probe::ProbeRunner;
 
 impl<R, C, P> Kubelet<R, C, P>
@@ -25,7 +25,7 @@ where
         for action in due.into_iter().filter(|a| *a != NodeAction::Register) {
             let result = match action {
                 NodeAction::Register => self.register().await,
-                NodeAction::UpdateStatus => self.update_node_status().await,
+                NodeAction::UpdateStatus => self.update_node_status(false).await,
                 NodeAction::RenewLease => self.renew_lease().await,
             };
             if let Err(error) = result {
@@ -52,7 +52,8 @@ where
         let node = node_object(&self.config, &(self.machine)(), now);
         match self.api.create(node).await {
             Ok(_) => {}
-            Err(ApiError::AlreadyExists { .. }) => self.update_node_status().await?,
+            // A restart reports at once, even if nothing changed: "Ready since now".
+            Err(ApiError::AlreadyExists { .. }) => self.update_node_status(true).await?,
             Err(error) => return Err(error),
         }
         self.heartbeat.registered();
@@ -62,13 +63,25 @@ where
     }
     // ANCHOR_END: register
 
-    /// Writes the node's current status (capacity, conditions) through the status subresource.
-    async fn update_node_status(&self) -> Result<(), ApiError> {
-        let fresh = node_object(&self.config, &(self.machine)(), self.clock.now());
+    // ANCHOR: update_node_status
+    /// Writes the node's current status (capacity, conditions) through the status subresource
+    /// when it differs from the stored one, when the report period is up, or when `force`d.
+    /// The comparison is what brings a node back quickly after the node controller marked it
+    /// `Unknown` during a pause: the stored `Ready` is no longer what the kubelet reports.
+    async fn update_node_status(&mut self, force: bool) -> Result<(), ApiError> {
+        let now = self.clock.now();
+        let fresh = node_object(&self.config, &(self.machine)(), now);
         let mut stored: Node = self.api.get(None, &self.config.node_name).await?;
+        let report = force || self.heartbeat.report_due(now);
+        if !report && !status_changed(stored.status.as_ref(), fresh.status.as_ref()) {
+            return Ok(());
+        }
         stored.status = fresh.status;
-        self.api.update_status(stored).await.map(|_| ())
+        self.api.update_status(stored).await?;
+        self.heartbeat.reported(now);
+        Ok(())
     }
+    // ANCHOR_END: update_node_status
 
     /// Renews the Lease, creating it the first time.
     async fn renew_lease(&self) -> Result<(), ApiError> {

@@ -16,25 +16,37 @@ pub enum NodeAction {
 // ANCHOR: heartbeat
 /// The node's schedule. Two heartbeats, as in Kubernetes since 1.17: the Lease is small and
 /// renewed often (it is what the node controller watches for liveness); the full status is
-/// bigger and written less often.
+/// checked often but written only when it changed, or when the report period says it is time
+/// to write it anyway.
 #[derive(Debug, Clone)]
 pub struct Heartbeat {
     registered: bool,
     status_period: Duration,
+    report_period: Duration,
     lease_period: Duration,
     next_status: SystemTime,
+    next_report: SystemTime,
     next_lease: SystemTime,
 }
 // ANCHOR_END: heartbeat
 
 impl Heartbeat {
-    /// A schedule starting at `now`: everything is due at once.
-    pub fn new(now: SystemTime, status_period: Duration, lease_period: Duration) -> Self {
+    /// A schedule starting at `now`: everything is due at once, the first status write
+    /// included. The status is checked every `status_period` and written at least every
+    /// `report_period`; the Lease is renewed every `lease_period`.
+    pub fn new(
+        now: SystemTime,
+        status_period: Duration,
+        report_period: Duration,
+        lease_period: Duration,
+    ) -> Self {
         Heartbeat {
             registered: false,
             status_period,
+            report_period,
             lease_period,
             next_status: now,
+            next_report: now,
             next_lease: now,
         }
     }
@@ -54,6 +66,16 @@ impl Heartbeat {
             actions.push(NodeAction::RenewLease);
         }
         actions
+    }
+
+    /// Whether an `UpdateStatus` at `now` must write the status even if nothing changed.
+    pub fn report_due(&self, now: SystemTime) -> bool {
+        now >= self.next_report
+    }
+
+    /// Records that the status was written at `now`.
+    pub fn reported(&mut self, now: SystemTime) {
+        self.next_report = now + self.report_period;
     }
 
     /// Records a successful registration: status and lease follow at once.

@@ -6,4 +6,4 @@ mod object;
 
 pub use heartbeat::{Heartbeat, NodeAction};
 pub use machine::{MachineInfo, read_machine};
-pub use object::{NODE_LEASE_NAMESPACE, lease, node_conditions, node_object};
+pub use object::{NODE_LEASE_NAMESPACE, lease, node_conditions, node_object, status_changed};

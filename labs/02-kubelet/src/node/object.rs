@@ -168,6 +168,20 @@ pub fn node_conditions(machine: &MachineInfo, now: SystemTime) -> Vec<Condition>
 }
 // ANCHOR_END: conditions
 
+/// Whether the status the kubelet would report (`fresh`) says something the stored one does
+/// not, heartbeat times aside (they change at every check and mean nothing on their own).
+pub fn status_changed(stored: Option<&NodeStatus>, fresh: Option<&NodeStatus>) -> bool {
+    let without_heartbeats = |status: Option<&NodeStatus>| {
+        status.cloned().map(|mut status| {
+            for condition in &mut status.conditions {
+                condition.last_heartbeat_time = None;
+            }
+            status
+        })
+    };
+    without_heartbeats(stored) != without_heartbeats(fresh)
+}
+
 /// The node's heartbeat Lease, renewed at `now`.
 pub fn lease(node: &str, now: SystemTime, duration: Duration) -> Lease {
     let micros = now

@@ -86,12 +86,11 @@ pub fn desired_taints(node: &Node, now: MicroTime) -> Vec<Taint> {
         Some("False") => Some(NOT_READY_TAINT),
         _ => None,
     };
-    let ours = |t: &Taint| t.key == UNREACHABLE_TAINT || t.key == NOT_READY_TAINT;
     let mut taints: Vec<Taint> = node
         .spec
         .taints
         .iter()
-        .filter(|t| !ours(t) || Some(t.key.as_str()) == key)
+        .filter(|t| !is_lifecycle_taint(t) || Some(t.key.as_str()) == key)
         .cloned()
         .collect();
     if let Some(key) = key {
@@ -109,6 +108,28 @@ pub fn desired_taints(node: &Node, now: MicroTime) -> Vec<Taint> {
     taints
 }
 // ANCHOR_END: desired_taints
+
+// ANCHOR: fully_disrupted
+/// Whether no node at all is Ready: Kubernetes' "full disruption". When every heartbeat stops
+/// at once, the likely cause is on the control plane's side (an API server that was down, the
+/// controller's own network), not every machine dying together, and evicting every pod would
+/// only make it worse. An empty cluster is not disrupted.
+pub fn fully_disrupted<'a>(nodes: impl IntoIterator<Item = &'a Node>) -> bool {
+    let mut any = false;
+    for node in nodes {
+        if ready(node).is_some_and(|c| c.status == "True") {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+// ANCHOR_END: fully_disrupted
+
+/// Whether `taint` is one this controller manages (unreachable or not-ready).
+pub fn is_lifecycle_taint(taint: &Taint) -> bool {
+    taint.key == UNREACHABLE_TAINT || taint.key == NOT_READY_TAINT
+}
 
 /// A whole-second time as microseconds.
 pub fn micros(time: Time) -> MicroTime {

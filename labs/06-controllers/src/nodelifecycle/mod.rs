@@ -16,7 +16,9 @@ use api::{Lease, MicroTime, Node, NodeStatus, Pod, Time};
 use crate::events::Recorder;
 use crate::runtime::{Action, Controller, Informer, Key, ReconcileError};
 use eviction::eviction_time;
-use health::{NO_EXECUTE, desired_taints, last_heartbeat, ready_condition, seconds};
+use health::{
+    NO_EXECUTE, desired_taints, fully_disrupted, last_heartbeat, ready_condition, seconds,
+};
 
 /// The controller's name, in Events.
 pub const NAME: &str = "node-controller";
@@ -27,9 +29,10 @@ pub const NODE_LEASE_NAMESPACE: &str = "kube-node-lease";
 // ANCHOR: config
 /// The controller's timing. Kubernetes waits 50 s (`--node-monitor-grace-period`; 40 s in
 /// older releases) before a node is `Unknown`, then 300 s (the default `tolerationSeconds`)
-/// before its pods are evicted. Skiff's defaults are short enough to watch: 20 s + 20 s. The
-/// grace period must cover more than one Lease renewal (the kubelet renews every 10 s), or a
-/// healthy node would flap to `Unknown` between two renewals.
+/// before its pods are evicted: about six minutes. Skiff's defaults move a dead node's pods
+/// within 10 s: 5 s + 3 s. The grace period must cover several Lease renewals (skiff's kubelet
+/// renews every second, Kubernetes' every 10 s), or a healthy node that is a little late would
+/// flap to `Unknown`; five renewals is Kubernetes' own ratio.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeLifecycleConfig {
     /// How long a node may go without a heartbeat before it is `Unknown`.
@@ -41,8 +44,8 @@ pub struct NodeLifecycleConfig {
 impl Default for NodeLifecycleConfig {
     fn default() -> Self {
         NodeLifecycleConfig {
-            grace_period: Duration::from_secs(20),
-            default_toleration_seconds: 20,
+            grace_period: Duration::from_secs(5),
+            default_toleration_seconds: 3,
         }
     }
 }
@@ -160,7 +163,18 @@ impl<C: ApiClient> Controller<C> for NodeLifecycleController {
                 .normal(api, &node, "NodeNotReady", message, at)
                 .await;
         }
-        let taints = desired_taints(&node, wall);
+        let others = self
+            .nodes
+            .objects()
+            .filter(|n| n.metadata.name != node.metadata.name);
+        let disrupted = fully_disrupted(others.chain([&node]));
+        let mut taints = desired_taints(&node, wall);
+        if disrupted {
+            // No evictions while no node is Ready. The NoExecute taints come back when one is,
+            // with a fresh timeAdded, so tolerations count from then (as in Kubernetes).
+            tracing::warn!(node = %key.name, "no node is Ready: full disruption, no evictions");
+            taints.retain(|t| !(t.effect == NO_EXECUTE && health::is_lifecycle_taint(t)));
+        }
         if taints != node.spec.taints {
             node.spec.taints = taints;
             node = api.update(node).await?;
@@ -204,6 +218,11 @@ impl<C: ApiClient> Controller<C> for NodeLifecycleController {
                 Err(error) if error.is_not_found() => {}
                 Err(error) => return Err(error.into()),
             }
+        }
+        // While disrupted, look again soon: another node coming back ends it.
+        if disrupted && health::ready(&node).is_none_or(|c| c.status != "True") {
+            let soon = self.wall(now + Duration::from_secs(1));
+            next = Some(earliest(next, soon));
         }
         // Without news, look again when the heartbeat would expire.
         if health::ready(&node).is_none_or(|c| c.status != "Unknown")

@@ -7,7 +7,7 @@
 //! 2. Node death: a Deployment of 6 on the 3 nodes; one node's kubelet is stopped for good
 //!    (SIGSTOP: the process stays, so the supervisor does not restart it, but it never
 //!    heartbeats again); the clock runs until all 6 replicas are Running on the other nodes,
-//!    with skiff's default node lifecycle periods (20 s grace, 20 s toleration). Goal ≤ 10 s;
+//!    with skiff's default node lifecycle periods (5 s grace, 3 s toleration). Goal ≤ 10 s;
 //!    Kubernetes' defaults (50 s grace, 300 s toleration) take about 6 minutes.
 //!
 //! Prints Markdown tables. Run it with `cargo xtask bench --lab 9`, or
@@ -390,12 +390,15 @@ fn print_tables(mut latencies: Vec<Duration>, failover: &Failover) {
         failover.node, failover.pods_on_it
     );
     println!("|---|---|---|---|");
+    let timing = controllers::nodelifecycle::NodeLifecycleConfig::default();
     println!(
-        "| → Node NotReady (skiff: 20 s grace) | {} | | 50 s (node-monitor-grace-period; 40 s before 1.32) |",
+        "| → Node NotReady (skiff: {} s grace) | {} | | 50 s (node-monitor-grace-period; 40 s before 1.32) |",
+        timing.grace_period.as_secs(),
         s(failover.not_ready)
     );
     println!(
-        "| → its pods evicted (skiff: + 20 s toleration) | {} | | + 300 s (default unreachable toleration) |",
+        "| → its pods evicted (skiff: + {} s toleration) | {} | | + 300 s (default unreachable toleration) |",
+        timing.default_toleration_seconds,
         s(failover.evicted)
     );
     println!(

@@ -28,10 +28,10 @@ Options:
   --ready-file FILE    created once every controller has listed what it watches
   --node-grace-seconds N
                        how long a node may miss heartbeats before it is NotReady (Unknown)
-                       [default: 20; Kubernetes: 50]; more than the kubelets' 10 s renewal
+                       [default: 5; Kubernetes: 50]; at least 3 (kubelets renew every second)
   --toleration-seconds N
                        how long pods stay on a NotReady node before they are evicted, unless
-                       they say otherwise [default: 20; Kubernetes: 300]
+                       they say otherwise [default: 3; Kubernetes: 300]
   --leader-elect       run the controllers only while holding the Lease
                        kube-system/kube-controller-manager, so that a standby can run
   --lease-seconds N    the lease's duration with --leader-elect [default: 15]
@@ -55,9 +55,20 @@ pub struct ControllerManagerArgs {
 /// The name of the controller manager's Lease in `kube-system` (as in Kubernetes).
 pub const LEASE_NAME: &str = "kube-controller-manager";
 
-/// The kubelets renew their heartbeat Lease every 10 s: a grace period of that or less would
-/// call a healthy node NotReady between two renewals.
-pub const MIN_NODE_GRACE_SECONDS: u64 = 11;
+/// The kubelets renew their heartbeat Lease every second: a grace period shorter than three
+/// renewals would call a healthy node NotReady as soon as one renewal is a little late.
+pub const MIN_NODE_GRACE_SECONDS: u64 = 3;
+
+/// Checks `--node-grace-seconds` (for `skiff controller-manager` and `skiff up`).
+pub fn node_grace(seconds: u64) -> Result<Duration, String> {
+    if seconds < MIN_NODE_GRACE_SECONDS {
+        return Err(format!(
+            "--node-grace-seconds: {seconds} is less than {MIN_NODE_GRACE_SECONDS} \
+             (kubelets renew their heartbeat every second)"
+        ));
+    }
+    Ok(Duration::from_secs(seconds))
+}
 
 /// Parses the flags; `Ok(None)` for `--help`. Errors name the flag.
 pub fn parse(args: &[String]) -> Result<Option<ControllerManagerArgs>, String> {
@@ -75,13 +86,7 @@ pub fn parse(args: &[String]) -> Result<Option<ControllerManagerArgs>, String> {
             "--ready-file" => ready_file = Some(flags.value(&flag)?.into()),
             "--node-grace-seconds" => {
                 let seconds: u64 = flags.parsed(&flag, "a number of seconds")?;
-                if seconds < MIN_NODE_GRACE_SECONDS {
-                    return Err(format!(
-                        "--node-grace-seconds: {seconds} is less than {MIN_NODE_GRACE_SECONDS} \
-                         (kubelets renew their heartbeat every 10 s)"
-                    ));
-                }
-                node_lifecycle.grace_period = Duration::from_secs(seconds);
+                node_lifecycle.grace_period = node_grace(seconds)?;
             }
             "--toleration-seconds" => {
                 let seconds: u32 = flags.parsed(&flag, "a number of seconds")?;
