@@ -189,7 +189,7 @@ pub struct ServiceHooks {
 /// Runs a kubelet configured by `args` against `api` (an in-memory API in the `kubelet`
 /// binary, the API server over HTTPS in `skiff kubelet`) on the real runtime, until `stop`
 /// completes; then stops every pod and, if the runtime root was a temporary one, removes it.
-pub async fn run_with_api<C: api::client::ApiClient>(
+pub async fn run_with_api<C: api::client::ApiClient + Clone>(
     args: Args,
     api: C,
     stop: impl std::future::Future<Output = ()>,
@@ -198,7 +198,7 @@ pub async fn run_with_api<C: api::client::ApiClient>(
 }
 
 /// [`run_with_api`], with the Service `hooks` lab 08 provides (`skiff kubelet` gives them).
-pub async fn run_with_hooks<C: api::client::ApiClient>(
+pub async fn run_with_hooks<C: api::client::ApiClient + Clone>(
     args: Args,
     api: C,
     hooks: ServiceHooks,

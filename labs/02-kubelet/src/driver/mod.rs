@@ -188,8 +188,29 @@ where
 
     // ANCHOR: run
     /// Runs until `stop` completes, then shuts down cleanly: every pod is stopped gracefully
-    /// and removed, so no process is left behind.
-    pub async fn run(&mut self, stop: impl std::future::Future<Output = ()>) {
+    /// and removed, so no process is left behind. The Lease is renewed by a loop of its own
+    /// the whole time, shutdown included.
+    pub async fn run(&mut self, stop: impl std::future::Future<Output = ()>)
+    where
+        C: Clone,
+    {
+        self.heartbeat.renew_lease_elsewhere();
+        let lease = node::renew_lease_forever(
+            self.api.clone(),
+            self.clock.clone(),
+            self.config.node_name.clone(),
+            self.config.lease_duration,
+        );
+        tokio::select! {
+            () = self.sync_until(stop) => {}
+            never = lease => match never {},
+        }
+    }
+    // ANCHOR_END: run
+
+    /// The sync loop of [`Kubelet::run`]: syncs whenever something is due or changes, until
+    /// `stop` completes, then shuts down.
+    async fn sync_until(&mut self, stop: impl std::future::Future<Output = ()>) {
         tokio::pin!(stop);
         loop {
             self.sync_once().await;
@@ -212,7 +233,6 @@ where
         }
         self.shutdown().await;
     }
-    // ANCHOR_END: run
 
     /// Stops every pod (gracefully), waits until all are gone, and returns.
     pub async fn shutdown(&mut self) {

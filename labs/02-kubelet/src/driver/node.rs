@@ -1,8 +1,11 @@
 //! The node side of the driver: registration, node status, heartbeat Lease.
 
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
 use api::client::{ApiClient, ApiError};
 use api::{Lease, Node};
-use runtime::ContainerRuntime;
+use runtime::{Clock, ContainerRuntime};
 
 use super::Kubelet;
 use crate::node::{NODE_LEASE_NAMESPACE, NodeAction, lease, node_object, status_changed};
@@ -85,19 +88,51 @@ where
 
     /// Renews the Lease, creating it the first time.
     async fn renew_lease(&self) -> Result<(), ApiError> {
-        let node = &self.config.node_name;
-        let renewed = lease(node, self.clock.now(), self.config.lease_duration);
-        match self
-            .api
-            .get::<Lease>(Some(NODE_LEASE_NAMESPACE), node)
-            .await
-        {
-            Ok(mut stored) => {
-                stored.spec = renewed.spec;
-                self.api.update(stored).await.map(|_| ())
-            }
-            Err(error) if error.is_not_found() => self.api.create(renewed).await.map(|_| ()),
-            Err(error) => Err(error),
-        }
+        let now = self.clock.now();
+        renew_lease(
+            &self.api,
+            &self.config.node_name,
+            now,
+            self.config.lease_duration,
+        )
+        .await
     }
 }
+
+/// Renews `node`'s Lease at `now`, creating it the first time.
+pub(super) async fn renew_lease<C: ApiClient>(
+    api: &C,
+    node: &str,
+    now: SystemTime,
+    duration: Duration,
+) -> Result<(), ApiError> {
+    let renewed = lease(node, now, duration);
+    match api.get::<Lease>(Some(NODE_LEASE_NAMESPACE), node).await {
+        Ok(mut stored) => {
+            stored.spec = renewed.spec;
+            api.update(stored).await.map(|_| ())
+        }
+        Err(error) if error.is_not_found() => api.create(renewed).await.map(|_| ()),
+        Err(error) => Err(error),
+    }
+}
+
+// ANCHOR: lease_loop
+/// The Lease's own loop, for a kubelet that runs for real: it renews every quarter of the
+/// Lease's duration whatever the sync loop is doing, so that a slow probe or a long sync never
+/// delays the one heartbeat the node controller judges the node by (Kubernetes runs it in a
+/// goroutine of its own for the same reason). It never returns; drop it to stop.
+pub(super) async fn renew_lease_forever<C: ApiClient>(
+    api: C,
+    clock: Arc<dyn Clock>,
+    node: String,
+    duration: Duration,
+) -> std::convert::Infallible {
+    loop {
+        if let Err(error) = renew_lease(&api, &node, clock.now(), duration).await {
+            tracing::warn!("renewing the Lease of node {node}: {error}");
+        }
+        tokio::time::sleep(duration / 4).await;
+    }
+}
+// ANCHOR_END: lease_loop

@@ -21,6 +21,8 @@ pub enum NodeAction {
 #[derive(Debug, Clone)]
 pub struct Heartbeat {
     registered: bool,
+    /// False once the Lease has a loop of its own (see [`Heartbeat::renew_lease_elsewhere`]).
+    renews_lease: bool,
     status_period: Duration,
     report_period: Duration,
     lease_period: Duration,
@@ -42,6 +44,7 @@ impl Heartbeat {
     ) -> Self {
         Heartbeat {
             registered: false,
+            renews_lease: true,
             status_period,
             report_period,
             lease_period,
@@ -61,11 +64,16 @@ impl Heartbeat {
             self.next_status = now + self.status_period;
             actions.push(NodeAction::UpdateStatus);
         }
-        if now >= self.next_lease {
+        if self.renews_lease && now >= self.next_lease {
             self.next_lease = now + self.lease_period;
             actions.push(NodeAction::RenewLease);
         }
         actions
+    }
+
+    /// Leaves the Lease to another loop: `due` no longer returns `RenewLease`.
+    pub fn renew_lease_elsewhere(&mut self) {
+        self.renews_lease = false;
     }
 
     /// Whether an `UpdateStatus` at `now` must write the status even if nothing changed.
@@ -85,6 +93,10 @@ impl Heartbeat {
 
     /// The next moment something is due.
     pub fn next_due(&self) -> SystemTime {
-        self.next_status.min(self.next_lease)
+        if self.renews_lease {
+            self.next_status.min(self.next_lease)
+        } else {
+            self.next_status
+        }
     }
 }

@@ -191,7 +191,8 @@ pub fn lease(node: &str, now: SystemTime, duration: Duration) -> Lease {
         metadata: ObjectMeta::namespaced(NODE_LEASE_NAMESPACE, node),
         spec: LeaseSpec {
             holder_identity: Some(node.to_string()),
-            lease_duration_seconds: Some(duration.as_secs() as i32),
+            // Whole seconds in the API: a shorter Lease is rounded up, never to 0.
+            lease_duration_seconds: Some(duration.as_secs_f64().ceil().max(1.0) as i32),
             renew_time: Some(MicroTime(micros)),
             ..LeaseSpec::default()
         },
