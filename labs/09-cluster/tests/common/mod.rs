@@ -19,6 +19,44 @@ pub const DEADLINE: Duration = Duration::from_secs(180);
 /// How often a wait looks again.
 pub const POLL: Duration = Duration::from_millis(250);
 
+/// The Deployment `web` in `default`: 3 echo servers (image `skiff/echo`, container `echo`),
+/// their pods labelled `app: web`.
+pub const WEB_DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: echo
+        image: skiff/echo
+";
+
+/// The Service `web` in `default`: port 8080 of every pod labelled `app: web`.
+pub const WEB_SERVICE: &str = "\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: default
+spec:
+  selector:
+    app: web
+  ports:
+  - port: 8080
+    targetPort: 8080
+";
+
 /// A running `skiff` process (`skiff up`, `skiff join`) writing to a file. Dropping it (say,
 /// when an assertion fails) stops it as Ctrl-C would; after a failure it also prints what the
 /// process and, for `skiff up`, each component's log said.
