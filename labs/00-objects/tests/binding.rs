@@ -3,29 +3,22 @@
 //! deleted, a 404 for a missing pod, a 422 for an empty node; and the trait's default body
 //! (for clients without the subresource) giving the same answers.
 
+mod common;
 #[macro_use]
 mod forward;
 
 use std::sync::Arc;
 
 use api::client::{ApiClient, ApiError, ApiResult, DeleteOptions, InMemoryApi, WatchEventType};
-use api::{Container, EventNames, ObjectMeta, Pod, Time};
+use api::{EventNames, Pod, Time};
 
 fn api() -> InMemoryApi {
     InMemoryApi::with_clock(Arc::new(|| Time(1_704_067_200)))
 }
 
+/// A one-container pod in `default`.
 fn pod(name: &str) -> Pod {
-    let mut pod = Pod {
-        metadata: ObjectMeta::namespaced("default", name),
-        ..Pod::default()
-    };
-    pod.spec.containers.push(Container {
-        name: "app".into(),
-        image: "skiff/sleeper:1".into(),
-        ..Container::default()
-    });
-    pod
+    common::pod("default", name)
 }
 
 /// An `ApiClient` that forwards every verb but `bind`, so `bind` runs the trait's default.
