@@ -16,7 +16,7 @@ use apiserver::client::HttpApi;
 use apiserver::http::TokenAuthenticator;
 
 mod common;
-use common::{Skiff, WEB_DEPLOYMENT, WEB_SERVICE, eventually, processes_under};
+use common::{Skiff, WEB_DEPLOYMENT, WEB_SERVICE, assert_no_process_under, eventually};
 
 /// What only the admin may read; the viewer's page must not contain it.
 const SECRET_VALUE: &str = "s3cr3t-dashboard-value";
@@ -169,11 +169,6 @@ async fn the_dashboard_shows_and_changes_a_real_cluster_in_chromium() {
         assert!(size > 10_000, "{shot}: {size} bytes");
     }
 
-    assert!(
-        cluster.interrupt(),
-        "skiff up stops cleanly:\n{}",
-        cluster.output()
-    );
-    let left = processes_under(&data_dir);
-    assert!(left.is_empty(), "processes left behind: {left:#?}");
+    cluster.stop("skiff up");
+    assert_no_process_under(&data_dir);
 }

@@ -13,8 +13,8 @@ use services::proxy_wiring::NodeView;
 
 mod common;
 use common::{
-    DEADLINE, Skiff, WEB_DEPLOYMENT, WEB_SERVICE, connect, container_pid, eventually, ip, name,
-    pids_matching, processes_under, restart_count,
+    DEADLINE, Skiff, WEB_DEPLOYMENT, WEB_SERVICE, assert_no_process_under, connect, container_pid,
+    eventually, ip, name, pids_matching, processes_under, restart_count,
 };
 
 /// One HTTP/1.0 GET of `/` at `address`; the whole answer, or `None` if the connection fails.
@@ -367,12 +367,7 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
     }
 
     // Ctrl-C: everything stops, pods included.
-    assert!(
-        cluster.interrupt(),
-        "skiff up exits cleanly:\n{}",
-        cluster.output()
-    );
-    let output = cluster.output();
+    let output = cluster.stop("skiff up");
     assert!(
         output.contains("cluster ready: 2 node(s) Ready"),
         "{output}"
@@ -401,8 +396,7 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
         output.contains("stopped: no process left behind"),
         "{output}"
     );
-    let left = processes_under(&root);
-    assert!(left.is_empty(), "processes left behind: {left:#?}");
+    assert_no_process_under(&root);
 
     // Again on the same data dir: same tokens and PKI, same store, so the same Deployment
     // and its pods come back.
@@ -427,18 +421,12 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
             .then_some(())
     })
     .await;
-    assert!(
-        cluster.interrupt(),
-        "second run exits cleanly:\n{}",
-        cluster.output()
-    );
-    let output = cluster.output();
+    let output = cluster.stop("second run");
     assert!(
         output.contains("cluster ready: 2 node(s) Ready"),
         "{output}"
     );
-    let left = processes_under(&root);
-    assert!(left.is_empty(), "processes left behind: {left:#?}");
+    assert_no_process_under(&root);
 
     // Even if `skiff up` itself is killed without a chance to stop anything, each component
     // gets SIGTERM from the kernel (PR_SET_PDEATHSIG) and stops its pods.

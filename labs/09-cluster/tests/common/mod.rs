@@ -142,6 +142,13 @@ impl Skiff {
         }
     }
 
+    /// Ctrl-C, and panics with the output unless `what` (say, "skiff up") exits cleanly;
+    /// returns everything it printed.
+    pub fn stop(&mut self, what: &str) -> String {
+        assert!(self.interrupt(), "{what} exits cleanly:\n{}", self.output());
+        self.output()
+    }
+
     /// SIGINT, as Ctrl-C would; returns whether the process exited successfully.
     pub fn interrupt(&mut self) -> bool {
         self.resume_all();
@@ -259,6 +266,13 @@ pub fn processes_under(dir: &Path) -> Vec<String> {
                 .then(|| format!("{pid}: {cmdline} (in {cwd})"))
         })
         .collect()
+}
+
+/// Panics with the list unless no process's command line or working directory mentions
+/// `dir`: nothing a test started under `dir` is left running.
+pub fn assert_no_process_under(dir: &Path) {
+    let left = processes_under(dir);
+    assert!(left.is_empty(), "processes left behind: {left:#?}");
 }
 
 /// The pid of the container process of the pod with IP `ip` (the runtime gives each
