@@ -3,69 +3,29 @@
 //! deleted, a 404 for a missing pod, a 422 for an empty node; and the trait's default body
 //! (for clients without the subresource) giving the same answers.
 
+mod common;
+#[macro_use]
+mod forward;
+
 use std::sync::Arc;
 
-use api::client::{
-    ApiClient, ApiError, ApiResource, ApiResult, DeleteOptions, InMemoryApi, ObjectList,
-    WatchEventType, WatchStream,
-};
-use api::{Container, EventNames, LabelSelector, ObjectMeta, Pod, Time};
+use api::client::{ApiClient, ApiError, ApiResult, DeleteOptions, InMemoryApi, WatchEventType};
+use api::{EventNames, Pod, Time};
 
 fn api() -> InMemoryApi {
     InMemoryApi::with_clock(Arc::new(|| Time(1_704_067_200)))
 }
 
+/// A one-container pod in `default`.
 fn pod(name: &str) -> Pod {
-    let mut pod = Pod {
-        metadata: ObjectMeta::namespaced("default", name),
-        ..Pod::default()
-    };
-    pod.spec.containers.push(Container {
-        name: "app".into(),
-        image: "skiff/sleeper:1".into(),
-        ..Container::default()
-    });
-    pod
+    common::pod("default", name)
 }
 
 /// An `ApiClient` that forwards every verb but `bind`, so `bind` runs the trait's default.
 struct WithoutBinding(InMemoryApi);
 
 impl ApiClient for WithoutBinding {
-    async fn get<K: ApiResource>(&self, namespace: Option<&str>, name: &str) -> ApiResult<K> {
-        self.0.get(namespace, name).await
-    }
-    async fn list<K: ApiResource>(
-        &self,
-        namespace: Option<&str>,
-        selector: &LabelSelector,
-    ) -> ApiResult<ObjectList<K>> {
-        self.0.list(namespace, selector).await
-    }
-    async fn create<K: ApiResource>(&self, object: K) -> ApiResult<K> {
-        self.0.create(object).await
-    }
-    async fn update<K: ApiResource>(&self, object: K) -> ApiResult<K> {
-        self.0.update(object).await
-    }
-    async fn update_status<K: ApiResource>(&self, object: K) -> ApiResult<K> {
-        self.0.update_status(object).await
-    }
-    async fn delete<K: ApiResource>(
-        &self,
-        namespace: Option<&str>,
-        name: &str,
-        options: DeleteOptions,
-    ) -> ApiResult<K> {
-        self.0.delete(namespace, name, options).await
-    }
-    async fn watch<K: ApiResource>(
-        &self,
-        namespace: Option<&str>,
-        resource_version: &str,
-    ) -> ApiResult<WatchStream<K>> {
-        self.0.watch(namespace, resource_version).await
-    }
+    forward_all_but_bind!();
 }
 
 /// Every case of a binding, as `code reason: message` lines (`ok` for a success), plus the

@@ -1,11 +1,13 @@
 //! The API client contract, checked against the in-memory API: CRUD, optimistic concurrency,
 //! label selectors, validation and watches.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use api::client::{ApiClient, ApiError, DeleteOptions, InMemoryApi, WatchEvent, WatchStream};
-use api::{Container, LabelSelector, Node, ObjectMeta, Pod, PodPhase, PodStatus, Time};
+use api::{LabelSelector, Node, ObjectMeta, Pod, PodPhase, PodStatus, Time};
 
 /// An API on a clock that the test moves, starting at 2024-01-01T00:00:00Z.
 fn api_with_clock() -> (InMemoryApi, Arc<AtomicI64>) {
@@ -16,20 +18,12 @@ fn api_with_clock() -> (InMemoryApi, Arc<AtomicI64>) {
 }
 
 fn pod(namespace: &str, name: &str, labels: &[(&str, &str)]) -> Pod {
-    let mut pod = Pod {
-        metadata: ObjectMeta::namespaced(namespace, name),
-        ..Pod::default()
-    };
+    let mut pod = common::pod(namespace, name);
     for (key, value) in labels {
         pod.metadata
             .labels
             .insert(key.to_string(), value.to_string());
     }
-    pod.spec.containers.push(Container {
-        name: "app".into(),
-        image: "skiff/sleeper:1".into(),
-        ..Container::default()
-    });
     pod
 }
 

@@ -1,13 +1,16 @@
 //! Finalizers and propagation policies in the in-memory API: a delete only marks an object
 //! that something still has to clean up, and the object goes when its last finalizer does.
 
+mod common;
+
 use std::sync::Arc;
 
 use api::client::{
     ApiClient, DeleteOptions, FOREGROUND_FINALIZER, InMemoryApi, ORPHAN_FINALIZER,
     PropagationPolicy, WatchEventType,
 };
-use api::{ConfigMap, Container, ObjectMeta, Pod, Time};
+use api::{ConfigMap, ObjectMeta, Pod, Time};
+use common::pod;
 
 fn api() -> InMemoryApi {
     InMemoryApi::with_clock(Arc::new(|| Time(1_704_067_200)))
@@ -22,6 +25,12 @@ fn config(name: &str, finalizers: &[&str]) -> ConfigMap {
     }
 }
 
+/// Deletes the ConfigMap `shop/name`; returns what the API answers (the marked object, or the
+/// last state of a removed one).
+async fn delete(api: &InMemoryApi, name: &str, options: DeleteOptions) -> ConfigMap {
+    api.delete(Some("shop"), name, options).await.unwrap()
+}
+
 async fn gone(api: &InMemoryApi, name: &str) -> bool {
     api.get::<ConfigMap>(Some("shop"), name)
         .await
@@ -34,10 +43,7 @@ async fn an_object_with_a_finalizer_is_only_marked_until_the_finalizer_is_remove
     api.create(config("settings", &["example.com/backup"]))
         .await
         .unwrap();
-    let marked: ConfigMap = api
-        .delete(Some("shop"), "settings", DeleteOptions::default())
-        .await
-        .unwrap();
+    let marked = delete(&api, "settings", DeleteOptions::default()).await;
     assert_eq!(
         marked.metadata.deletion_timestamp,
         Some(Time(1_704_067_200))
@@ -46,10 +52,7 @@ async fn an_object_with_a_finalizer_is_only_marked_until_the_finalizer_is_remove
     assert!(!gone(&api, "settings").await);
 
     // Deleting again changes nothing: the mark is final.
-    let again: ConfigMap = api
-        .delete(Some("shop"), "settings", DeleteOptions::default())
-        .await
-        .unwrap();
+    let again = delete(&api, "settings", DeleteOptions::default()).await;
     assert_eq!(
         again.metadata.resource_version,
         marked.metadata.resource_version
@@ -67,10 +70,7 @@ async fn removing_one_of_two_finalizers_keeps_the_object() {
     api.create(config("settings", &["a.example.com/x", "b.example.com/y"]))
         .await
         .unwrap();
-    let mut marked: ConfigMap = api
-        .delete(Some("shop"), "settings", DeleteOptions::default())
-        .await
-        .unwrap();
+    let mut marked = delete(&api, "settings", DeleteOptions::default()).await;
     marked.metadata.finalizers.remove(0);
     let kept = api.update(marked).await.unwrap();
     assert_eq!(
@@ -87,39 +87,33 @@ async fn foreground_and_orphan_add_their_finalizer_and_background_adds_none() {
     for name in ["fg", "or", "bg"] {
         api.create(config(name, &[])).await.unwrap();
     }
-    let fg: ConfigMap = api
-        .delete(
-            Some("shop"),
-            "fg",
-            DeleteOptions::propagate(PropagationPolicy::Foreground),
-        )
-        .await
-        .unwrap();
+    let fg = delete(
+        &api,
+        "fg",
+        DeleteOptions::propagate(PropagationPolicy::Foreground),
+    )
+    .await;
     assert_eq!(
         fg.metadata.finalizers,
         vec![FOREGROUND_FINALIZER.to_string()]
     );
     assert!(fg.metadata.deletion_timestamp.is_some());
-    let orphan: ConfigMap = api
-        .delete(
-            Some("shop"),
-            "or",
-            DeleteOptions::propagate(PropagationPolicy::Orphan),
-        )
-        .await
-        .unwrap();
+    let orphan = delete(
+        &api,
+        "or",
+        DeleteOptions::propagate(PropagationPolicy::Orphan),
+    )
+    .await;
     assert_eq!(
         orphan.metadata.finalizers,
         vec![ORPHAN_FINALIZER.to_string()]
     );
-    let _: ConfigMap = api
-        .delete(
-            Some("shop"),
-            "bg",
-            DeleteOptions::propagate(PropagationPolicy::Background),
-        )
-        .await
-        .unwrap();
+    delete(
+        &api,
+        "bg",
+        DeleteOptions::propagate(PropagationPolicy::Background),
+    )
+    .await;
     assert!(gone(&api, "bg").await);
     assert!(!gone(&api, "fg").await);
     assert!(!gone(&api, "or").await);
@@ -128,16 +122,8 @@ async fn foreground_and_orphan_add_their_finalizer_and_background_adds_none() {
 #[tokio::test]
 async fn a_status_update_cannot_drop_the_finalizers_of_a_deleted_object() {
     let api = api();
-    let mut pod = Pod {
-        metadata: ObjectMeta::namespaced("shop", "web"),
-        ..Pod::default()
-    };
+    let mut pod = pod("shop", "web");
     pod.metadata.finalizers = vec!["example.com/keep".into()];
-    pod.spec.containers.push(Container {
-        name: "app".into(),
-        image: "skiff/sleeper:1".into(),
-        ..Container::default()
-    });
     api.create(pod).await.unwrap();
     let mut marked: Pod = api
         .delete(Some("shop"), "web", DeleteOptions::now())
@@ -153,16 +139,8 @@ async fn a_status_update_cannot_drop_the_finalizers_of_a_deleted_object() {
 #[tokio::test]
 async fn a_pod_on_a_node_goes_only_when_both_grace_and_finalizers_are_done() {
     let api = api();
-    let mut pod = Pod {
-        metadata: ObjectMeta::namespaced("shop", "web"),
-        ..Pod::default()
-    };
+    let mut pod = pod("shop", "web");
     pod.spec.node_name = Some("n1".into());
-    pod.spec.containers.push(Container {
-        name: "app".into(),
-        image: "skiff/sleeper:1".into(),
-        ..Container::default()
-    });
     api.create(pod).await.unwrap();
     let mut marked: Pod = api
         .delete(
@@ -196,10 +174,7 @@ async fn watchers_see_the_mark_then_the_removal() {
         .await
         .unwrap();
     let mut stream = api.watch::<ConfigMap>(Some("shop"), "").await.unwrap();
-    let mut marked: ConfigMap = api
-        .delete(Some("shop"), "settings", DeleteOptions::default())
-        .await
-        .unwrap();
+    let mut marked = delete(&api, "settings", DeleteOptions::default()).await;
     marked.metadata.finalizers.clear();
     api.update(marked).await.unwrap();
     let mut seen = Vec::new();
@@ -237,10 +212,7 @@ async fn a_deleted_object_cannot_gain_a_finalizer() {
     api.create(config("settings", &["example.com/x"]))
         .await
         .unwrap();
-    let mut marked: ConfigMap = api
-        .delete(Some("shop"), "settings", DeleteOptions::default())
-        .await
-        .unwrap();
+    let mut marked = delete(&api, "settings", DeleteOptions::default()).await;
     marked.metadata.finalizers.push("example.com/late".into());
     let error = api.update(marked).await.unwrap_err().to_string();
     assert!(

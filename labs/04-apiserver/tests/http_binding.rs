@@ -2,23 +2,17 @@
 //! (success, already bound, being deleted, missing pod, empty node) comes back as the same
 //! `ApiError`, with the same message, as the in-memory API gives.
 
+#[path = "../../00-objects/tests/common/mod.rs"]
+mod objects;
 mod wire;
 
+use api::Pod;
 use api::client::{ApiClient, ApiError, ApiResult, DeleteOptions, InMemoryApi};
-use api::{Container, ObjectMeta, Pod};
 use wire::cluster::Cluster;
 
+/// A one-container pod in `default` (lab 00's, as its in-memory binding tests use).
 fn pod(name: &str) -> Pod {
-    let mut pod = Pod {
-        metadata: ObjectMeta::namespaced("default", name),
-        ..Pod::default()
-    };
-    pod.spec.containers.push(Container {
-        name: "app".into(),
-        image: "skiff/sleep".into(),
-        ..Container::default()
-    });
-    pod
+    objects::pod("default", name)
 }
 
 /// Every case of a binding as `code reason: message` (or `ok`), the error values themselves,

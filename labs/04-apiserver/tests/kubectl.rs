@@ -37,23 +37,7 @@ async fn next_line(lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildS
 }
 
 async fn cluster_with_pods() -> Cluster {
-    let cluster = Cluster::start().await;
-    cluster.node("n1").await;
-    cluster.node("n2").await;
-    cluster
-        .running_pod("default", "web-1", "n1", "127.1.0.2")
-        .await;
-    cluster
-        .running_pod("default", "web-2", "n2", "127.1.0.3")
-        .await;
-    cluster
-        .create(
-            "/api/v1/namespaces",
-            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
-        )
-        .await;
-    cluster.running_pod("shop", "cart", "n1", "127.1.0.4").await;
-    cluster
+    Cluster::start().await.with_pods().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

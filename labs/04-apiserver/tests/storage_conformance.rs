@@ -9,11 +9,12 @@
 //! that test says so and passes, unless `SKIFF_REQUIRE_ETCD=1`, as in CI.
 
 mod common;
+#[path = "../../07-store/tests/common/etcd.rs"]
+mod etcd;
 
 use std::future::Future;
 use std::net::TcpListener;
 use std::pin::Pin;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ use apiserver::storage::embedded::EmbeddedStorage;
 use apiserver::storage::etcd::{EtcdStorage, update_txn};
 use apiserver::storage::memory::MemoryStorage;
 use apiserver::storage::{ListRequest, Storage, StorageError, StorageEvent, StorageWatch, Stored};
+use etcd::Etcd;
 use store::{
     Compare, CompareResult, CompareTarget, PutRequest, RangeRequest, RequestOp, TxnRequest,
 };
@@ -116,6 +118,27 @@ impl Seen {
         }
     }
 
+    /// What a `get` found: the stored value, or `None`.
+    fn got(&self, got: &Option<Stored>) -> String {
+        got.as_ref().map_or("None".into(), |g| self.stored(g))
+    }
+
+    /// What a `delete` removed, and at which revision.
+    fn deleted(&self, (last, at): &(Stored, i64)) -> String {
+        format!("{} at {}", self.stored(last), self.rev(*at))
+    }
+
+    /// A page of a list: its items, its revision, and whether there is more.
+    fn page(&self, page: &apiserver::storage::Page) -> String {
+        let keys: Vec<String> = page.items.iter().map(|item| self.stored(item)).collect();
+        format!(
+            "[{}] at {}{}",
+            keys.join(", "),
+            self.rev(page.revision),
+            if page.more { ", more" } else { "" }
+        )
+    }
+
     fn push<T>(
         &mut self,
         what: &str,
@@ -142,16 +165,6 @@ async fn next_event(watch: &mut StorageWatch) -> Result<StorageEvent, StorageErr
         .expect("the watch ended")
 }
 
-fn keys_of(page: &apiserver::storage::Page, seen: &Seen) -> String {
-    let keys: Vec<String> = page.items.iter().map(|item| seen.stored(item)).collect();
-    format!(
-        "[{}] at {}{}",
-        keys.join(", "),
-        seen.rev(page.revision),
-        if page.more { ", more" } else { "" }
-    )
-}
-
 fn cases() -> Vec<Case> {
     vec![
         Case {
@@ -161,9 +174,7 @@ fn cases() -> Vec<Case> {
                     let mut s = Seen::start(b).await;
                     let key = format!("{p}/web");
                     s.push("create", b.storage.create(&key, v("1")).await, Seen::stored);
-                    s.push("get", b.storage.get(&key).await, |s, got| {
-                        got.as_ref().map_or("none".into(), |g| s.stored(g))
-                    });
+                    s.push("get", b.storage.get(&key).await, Seen::got);
                     s.lines
                 })
             },
@@ -184,9 +195,7 @@ fn cases() -> Vec<Case> {
                         b.storage.create(&key, v("2")).await,
                         Seen::stored,
                     );
-                    s.push("get", b.storage.get(&key).await, |s, got| {
-                        got.as_ref().map_or("none".into(), |g| s.stored(g))
-                    });
+                    s.push("get", b.storage.get(&key).await, Seen::got);
                     s.lines
                 })
             },
@@ -203,7 +212,7 @@ fn cases() -> Vec<Case> {
                     s.push(
                         "get",
                         b.storage.get(&format!("{p}/nothing")).await,
-                        |_, got| format!("{got:?}"),
+                        Seen::got,
                     );
                     s.lines
                 })
@@ -227,9 +236,7 @@ fn cases() -> Vec<Case> {
                         b.storage.update(&key, v("3"), first.mod_revision).await,
                         Seen::stored,
                     );
-                    s.push("get", b.storage.get(&key).await, |s, got| {
-                        got.as_ref().map_or("none".into(), |g| s.stored(g))
-                    });
+                    s.push("get", b.storage.get(&key).await, Seen::got);
                     s.lines
                 })
             },
@@ -262,19 +269,13 @@ fn cases() -> Vec<Case> {
                     let mut s = Seen::start(b).await;
                     let key = format!("{p}/web");
                     b.storage.create(&key, v("1")).await.unwrap();
-                    s.push(
-                        "delete",
-                        b.storage.delete(&key, None).await,
-                        |s, (last, at)| format!("{} at {}", s.stored(last), s.rev(*at)),
-                    );
+                    s.push("delete", b.storage.delete(&key, None).await, Seen::deleted);
                     s.push(
                         "delete again",
                         b.storage.delete(&key, None).await,
-                        |s, (last, _)| s.stored(last),
+                        Seen::deleted,
                     );
-                    s.push("get", b.storage.get(&key).await, |_, got| {
-                        format!("{got:?}")
-                    });
+                    s.push("get", b.storage.get(&key).await, Seen::got);
                     s.lines
                 })
             },
@@ -298,12 +299,12 @@ fn cases() -> Vec<Case> {
                     s.push(
                         "delete at r+1",
                         b.storage.delete(&key, Some(first.mod_revision)).await,
-                        |s, (last, _)| s.stored(last),
+                        Seen::deleted,
                     );
                     s.push(
                         "delete at r+2",
                         b.storage.delete(&key, Some(first.mod_revision + 1)).await,
-                        |s, (last, at)| format!("{} at {}", s.stored(last), s.rev(*at)),
+                        Seen::deleted,
                     );
                     s.lines
                 })
@@ -330,9 +331,7 @@ fn cases() -> Vec<Case> {
                         prefix: format!("{p}/ns/"),
                         ..ListRequest::default()
                     };
-                    s.push("list", b.storage.list(&request).await, |s, page| {
-                        keys_of(page, s)
-                    });
+                    s.push("list", b.storage.list(&request).await, Seen::page);
                     s.lines
                 })
             },
@@ -357,7 +356,7 @@ fn cases() -> Vec<Case> {
                         ..ListRequest::default()
                     };
                     let page = b.storage.list(&first).await;
-                    s.push("page 1", page.clone(), |s, page| keys_of(page, s));
+                    s.push("page 1", page.clone(), Seen::page);
                     let page = page.unwrap();
                     // A write between the pages must not show in the second one.
                     b.storage.create(&format!("{p}/d"), v("d")).await.unwrap();
@@ -366,9 +365,7 @@ fn cases() -> Vec<Case> {
                         revision: Some(page.revision),
                         ..first
                     };
-                    s.push("page 2", b.storage.list(&next).await, |s, page| {
-                        keys_of(page, s)
-                    });
+                    s.push("page 2", b.storage.list(&next).await, Seen::page);
                     s.lines
                 })
             },
@@ -394,23 +391,17 @@ fn cases() -> Vec<Case> {
                         revision: Some(bee.mod_revision),
                         ..ListRequest::default()
                     };
-                    s.push("at r+2", b.storage.list(&past).await, |s, page| {
-                        keys_of(page, s)
-                    });
+                    s.push("at r+2", b.storage.list(&past).await, Seen::page);
                     let now = ListRequest {
                         revision: None,
                         ..past.clone()
                     };
-                    s.push("now", b.storage.list(&now).await, |s, page| {
-                        keys_of(page, s)
-                    });
+                    s.push("now", b.storage.list(&now).await, Seen::page);
                     let future = ListRequest {
                         revision: Some(s.base + 100),
                         ..past
                     };
-                    s.push("at r+100", b.storage.list(&future).await, |s, page| {
-                        keys_of(page, s)
-                    });
+                    s.push("at r+100", b.storage.list(&future).await, Seen::page);
                     s.lines
                 })
             },
@@ -531,16 +522,12 @@ fn cases() -> Vec<Case> {
                         revision: Some(s.base + 1),
                         ..ListRequest::default()
                     };
-                    s.push("list at r+1", b.storage.list(&old).await, |s, page| {
-                        keys_of(page, s)
-                    });
+                    s.push("list at r+1", b.storage.list(&old).await, Seen::page);
                     let at = ListRequest {
                         revision: Some(s.base + 2),
                         ..old
                     };
-                    s.push("list at r+2", b.storage.list(&at).await, |s, page| {
-                        keys_of(page, s)
-                    });
+                    s.push("list at r+2", b.storage.list(&at).await, Seen::page);
                     let watch = b.storage.watch(&format!("{p}/"), s.base).await;
                     s.push("watch after r", watch, |_, _| "started".into());
                     let watch = b.storage.watch(&format!("{p}/"), s.base + 1).await;
@@ -654,48 +641,11 @@ async fn a_remote_skiff_store_passes_the_table() {
     run_table("remote skiff-store", remote(storage)).await;
 }
 
-/// A child process killed when dropped.
-struct Etcd(Child);
-
-impl Drop for Etcd {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts a one-member etcd on free ports in `dir`; `None` if there is no etcd binary.
-async fn start_etcd(dir: &std::path::Path) -> Option<(Etcd, EtcdStorage)> {
-    let (client, peer) = {
-        let first = TcpListener::bind("127.0.0.1:0").unwrap();
-        let second = TcpListener::bind("127.0.0.1:0").unwrap();
-        (
-            first.local_addr().unwrap().port(),
-            second.local_addr().unwrap().port(),
-        )
-    };
-    let client_url = format!("http://127.0.0.1:{client}");
-    let peer_url = format!("http://127.0.0.1:{peer}");
-    let child = Command::new("etcd")
-        .args(["--name", "storage", "--data-dir", dir.to_str().unwrap()])
-        .args([
-            "--listen-client-urls",
-            &client_url,
-            "--advertise-client-urls",
-            &client_url,
-        ])
-        .args([
-            "--listen-peer-urls",
-            &peer_url,
-            "--initial-advertise-peer-urls",
-            &peer_url,
-        ])
-        .args(["--initial-cluster", &format!("storage={peer_url}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let etcd = Etcd(child);
+/// A real etcd in `dir` and a client of it, once it answers; `None` (after saying the test is
+/// skipped) without an etcd binary.
+async fn etcd_or_skip(dir: &std::path::Path) -> Option<(Etcd, EtcdStorage)> {
+    let etcd = etcd::spawn_or_skip(dir, "storage")?;
+    let client_url = format!("http://127.0.0.1:{}", etcd.client_port);
     // Wait until it serves: a slow start only makes the test slower, up to a safety net.
     for _ in 0..300 {
         if let Ok(storage) = EtcdStorage::connect(&client_url).await {
@@ -709,12 +659,7 @@ async fn start_etcd(dir: &std::path::Path) -> Option<(Etcd, EtcdStorage)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_etcd_passes_the_table() {
     let dir = tempfile::tempdir().unwrap();
-    let Some((_etcd, storage)) = start_etcd(dir.path()).await else {
-        assert!(
-            std::env::var("SKIFF_REQUIRE_ETCD").is_err(),
-            "SKIFF_REQUIRE_ETCD is set but the etcd binary was not found"
-        );
-        println!("skipped: no etcd binary on PATH (apt-get install etcd-server)");
+    let Some((_etcd, storage)) = etcd_or_skip(dir.path()).await else {
         return;
     };
     run_table("etcd", remote(storage)).await;
@@ -924,12 +869,7 @@ async fn the_api_server_runs_on_the_embedded_store() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_server_runs_on_a_real_etcd() {
     let dir = tempfile::tempdir().unwrap();
-    let Some((_etcd, storage)) = start_etcd(dir.path()).await else {
-        assert!(
-            std::env::var("SKIFF_REQUIRE_ETCD").is_err(),
-            "SKIFF_REQUIRE_ETCD is set but the etcd binary was not found"
-        );
-        println!("skipped: no etcd binary on PATH (apt-get install etcd-server)");
+    let Some((_etcd, storage)) = etcd_or_skip(dir.path()).await else {
         return;
     };
     the_api_server_works_on(Arc::new(storage)).await;

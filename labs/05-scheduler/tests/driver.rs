@@ -2,13 +2,14 @@
 //! until quiet on virtual time, and the bindings, conditions and events come out of the API.
 
 mod common;
+#[path = "../../00-objects/tests/forward/mod.rs"]
+#[macro_use]
+mod forward;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use api::client::{
-    ApiClient, ApiResource, ApiResult, DeleteOptions, InMemoryApi, ObjectList, WatchStream,
-};
+use api::client::{ApiClient, ApiResult, InMemoryApi};
 use api::{Event, LabelSelector, Pod, Time};
 use common::{node, owned_by, pod};
 use scheduler::driver::SchedulerDriver;
@@ -276,40 +277,7 @@ async fn a_restarted_scheduler_names_its_events_apart_from_its_predecessor() {
 struct RivalWins(InMemoryApi);
 
 impl ApiClient for RivalWins {
-    async fn get<K: ApiResource>(&self, namespace: Option<&str>, name: &str) -> ApiResult<K> {
-        self.0.get(namespace, name).await
-    }
-    async fn list<K: ApiResource>(
-        &self,
-        namespace: Option<&str>,
-        selector: &LabelSelector,
-    ) -> ApiResult<ObjectList<K>> {
-        self.0.list(namespace, selector).await
-    }
-    async fn create<K: ApiResource>(&self, object: K) -> ApiResult<K> {
-        self.0.create(object).await
-    }
-    async fn update<K: ApiResource>(&self, object: K) -> ApiResult<K> {
-        self.0.update(object).await
-    }
-    async fn update_status<K: ApiResource>(&self, object: K) -> ApiResult<K> {
-        self.0.update_status(object).await
-    }
-    async fn delete<K: ApiResource>(
-        &self,
-        namespace: Option<&str>,
-        name: &str,
-        options: DeleteOptions,
-    ) -> ApiResult<K> {
-        self.0.delete(namespace, name, options).await
-    }
-    async fn watch<K: ApiResource>(
-        &self,
-        namespace: Option<&str>,
-        resource_version: &str,
-    ) -> ApiResult<WatchStream<K>> {
-        self.0.watch(namespace, resource_version).await
-    }
+    forward_all_but_bind!();
     async fn bind(&self, namespace: &str, pod: &str, node: &str) -> ApiResult<()> {
         self.0.bind(namespace, pod, "elsewhere").await?;
         self.0.bind(namespace, pod, node).await

@@ -224,31 +224,38 @@ async fn chain(api: &InMemoryApi) {
         .unwrap();
     let mut metadata = ObjectMeta::namespaced("shop", "web-1");
     metadata.owner_references.push(owned_by(&deployment));
-    let replica_set = api
-        .create(ReplicaSet {
-            metadata,
-            spec: ReplicaSetSpec {
-                replicas: Some(2),
-                selector: selector(),
-                template: template(),
-                ..ReplicaSetSpec::default()
-            },
-            ..ReplicaSet::default()
-        })
-        .await
-        .unwrap();
+    let replica_set = api.create(replica_set(metadata, 2)).await.unwrap();
     for name in ["web-1-a", "web-1-b"] {
-        let mut metadata = ObjectMeta::namespaced("shop", name);
-        metadata.labels = template().metadata.labels;
-        metadata.owner_references.push(owned_by(&replica_set));
-        api.create(Pod {
-            metadata,
-            spec: template().spec,
-            ..Pod::default()
-        })
-        .await
-        .unwrap();
+        create_pod(api, name, owned_by(&replica_set)).await;
     }
+}
+
+/// A ReplicaSet of `replicas` pods made from [`template`].
+fn replica_set(metadata: ObjectMeta, replicas: i32) -> ReplicaSet {
+    ReplicaSet {
+        metadata,
+        spec: ReplicaSetSpec {
+            replicas: Some(replicas),
+            selector: selector(),
+            template: template(),
+            ..ReplicaSetSpec::default()
+        },
+        ..ReplicaSet::default()
+    }
+}
+
+/// Creates the pod `shop/name` from [`template`], owned by `owner`.
+async fn create_pod(api: &InMemoryApi, name: &str, owner: OwnerReference) {
+    let mut metadata = ObjectMeta::namespaced("shop", name);
+    metadata.labels = template().metadata.labels;
+    metadata.owner_references.push(owner);
+    api.create(Pod {
+        metadata,
+        spec: template().spec,
+        ..Pod::default()
+    })
+    .await
+    .unwrap();
 }
 
 async fn names<K: api::client::ApiResource>(api: &InMemoryApi) -> Vec<String> {
@@ -398,35 +405,18 @@ async fn a_dependent_whose_owner_was_replaced_is_collected() {
     let api = api();
     // A ReplicaSet named `ghost` exists, but it is not the owner the pod names: the uid
     // differs (the owner was deleted and a new one made with the same name).
-    api.create(ReplicaSet {
-        metadata: ObjectMeta::namespaced("shop", "ghost"),
-        spec: ReplicaSetSpec {
-            replicas: Some(0),
-            selector: selector(),
-            template: template(),
-            ..ReplicaSetSpec::default()
-        },
-        ..ReplicaSet::default()
-    })
-    .await
-    .unwrap();
-    let mut metadata = ObjectMeta::namespaced("shop", "stray");
-    metadata.labels = template().metadata.labels;
-    metadata.owner_references.push(OwnerReference {
+    api.create(replica_set(ObjectMeta::namespaced("shop", "ghost"), 0))
+        .await
+        .unwrap();
+    let stale = OwnerReference {
         api_version: "apps/v1".into(),
         kind: "ReplicaSet".into(),
         name: "ghost".into(),
         uid: "00000000-0000-4000-8000-00000000dead".into(),
         controller: Some(true),
         block_owner_deletion: None,
-    });
-    api.create(Pod {
-        metadata,
-        spec: template().spec,
-        ..Pod::default()
-    })
-    .await
-    .unwrap();
+    };
+    create_pod(&api, "stray", stale).await;
     let mut runner = Runner::new(api.clone(), GarbageCollector::new());
     collect(&mut runner).await;
     assert!(names::<Pod>(&api).await.is_empty());
@@ -438,23 +428,15 @@ async fn a_dependent_of_a_kind_the_collector_does_not_watch_is_left_alone() {
     let api = api();
     // A pod owned by a Job: skiff's collector does not watch Jobs, so the owner is never in
     // its graph. It must not conclude that the owner is gone.
-    let mut metadata = ObjectMeta::namespaced("shop", "batch-1");
-    metadata.labels = template().metadata.labels;
-    metadata.owner_references.push(OwnerReference {
+    let job = OwnerReference {
         api_version: "batch/v1".into(),
         kind: "Job".into(),
         name: "batch".into(),
         uid: "00000000-0000-4000-8000-0000000000aa".into(),
         controller: Some(true),
         block_owner_deletion: Some(true),
-    });
-    api.create(Pod {
-        metadata,
-        spec: template().spec,
-        ..Pod::default()
-    })
-    .await
-    .unwrap();
+    };
+    create_pod(&api, "batch-1", job).await;
     let mut runner = Runner::new(api.clone(), GarbageCollector::new());
     collect(&mut runner).await;
     assert_eq!(names::<Pod>(&api).await, ["batch-1"]);

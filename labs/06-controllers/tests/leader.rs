@@ -2,15 +2,15 @@
 //! over the in-memory API, a paused leader, and two real schedulers of which only the leader
 //! binds. At every step the tests check that never two candidates may act at once.
 
+#[path = "../../05-scheduler/tests/common/mod.rs"]
+mod scheduling;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use api::client::{ApiClient, ApiResult, InMemoryApi};
-use api::{
-    Condition, Container, LabelSelector, Lease, LeaseSpec, Node, NodeStatus, ObjectMeta, Pod,
-    Quantity, Time,
-};
+use api::{LabelSelector, Lease, LeaseSpec, Node, ObjectMeta, Pod, Time};
 use controllers::leader::{
     Component, Decision, ElectionConfig, Elector, LEADER_LEASE_NAMESPACE, LeaderElector,
     Transition, WhileLeading,
@@ -248,41 +248,14 @@ async fn a_released_lease_is_taken_over_without_waiting_for_expiry() {
     assert_eq!(b.tick(secs(2)).await.unwrap(), Transition::Acquired);
 }
 
+/// A Ready node with 4 CPUs and 8Gi (lab 05's test builder).
 fn node(name: &str) -> Node {
-    let allocatable = BTreeMap::from([
-        ("cpu".to_string(), Quantity::parse("4").unwrap()),
-        ("memory".to_string(), Quantity::parse("8Gi").unwrap()),
-        ("pods".to_string(), Quantity::from_integer(110)),
-    ]);
-    Node {
-        metadata: ObjectMeta::named(name),
-        status: Some(NodeStatus {
-            capacity: allocatable.clone(),
-            allocatable,
-            conditions: vec![Condition {
-                condition_type: "Ready".to_string(),
-                status: "True".to_string(),
-                ..Condition::default()
-            }],
-            ..NodeStatus::default()
-        }),
-        ..Node::default()
-    }
+    scheduling::node(name, "4", "8Gi")
 }
 
+/// A one-container pod in `default` that requests nothing (lab 05's test builder).
 fn pod(name: &str) -> Pod {
-    Pod {
-        metadata: ObjectMeta::namespaced("default", name),
-        spec: api::PodSpec {
-            containers: vec![Container {
-                name: "app".to_string(),
-                image: "skiff/sleep".to_string(),
-                ..Container::default()
-            }],
-            ..api::PodSpec::default()
-        },
-        ..Pod::default()
-    }
+    scheduling::pod(name, "", "")
 }
 
 /// A scheduler driver that records how many pods it bound: the "acting" we watch.

@@ -7,9 +7,9 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
+use common::etcd::{self, Etcd};
 use common::{Stream, b64, post, post_stream, serve_store};
 use serde_json::{Value, json};
 
@@ -236,52 +236,11 @@ fn normalize(value: &mut Value, compare: Compared) {
     }
 }
 
-/// A child process killed when dropped.
-struct Etcd(Child);
-
-impl Drop for Etcd {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Two distinct free ports: both listeners are held until both ports are known.
-fn free_ports() -> (u16, u16) {
-    let first = TcpListener::bind("127.0.0.1:0").unwrap();
-    let second = TcpListener::bind("127.0.0.1:0").unwrap();
-    (
-        first.local_addr().unwrap().port(),
-        second.local_addr().unwrap().port(),
-    )
-}
-
-/// Starts a one-member etcd in `dir`; returns it and its client address once it answers.
-fn start_etcd(dir: &std::path::Path) -> Option<(Etcd, String)> {
-    let (client, peer) = free_ports();
-    let client_url = format!("http://127.0.0.1:{client}");
-    let peer_url = format!("http://127.0.0.1:{peer}");
-    let child = Command::new("etcd")
-        .args(["--name", "conformance", "--data-dir", dir.to_str().unwrap()])
-        .args([
-            "--listen-client-urls",
-            &client_url,
-            "--advertise-client-urls",
-            &client_url,
-        ])
-        .args([
-            "--listen-peer-urls",
-            &peer_url,
-            "--initial-advertise-peer-urls",
-            &peer_url,
-        ])
-        .args(["--initial-cluster", &format!("conformance={peer_url}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let etcd = Etcd(child);
-    let address = format!("127.0.0.1:{client}");
+/// A real etcd in `dir` and its client address, once it answers; `None` (after saying the
+/// test is skipped) without an etcd binary.
+fn etcd_or_skip(dir: &std::path::Path) -> Option<(Etcd, String)> {
+    let etcd = etcd::spawn_or_skip(dir, "conformance")?;
+    let address = format!("127.0.0.1:{}", etcd.client_port);
     // Wait until it serves (not a timing assertion: a slow start only makes the test slower).
     for _ in 0..300 {
         if std::net::TcpStream::connect(&address).is_ok()
@@ -297,12 +256,7 @@ fn start_etcd(dir: &std::path::Path) -> Option<(Etcd, String)> {
 #[test]
 fn the_gateway_answers_like_etcd() {
     let work = tempfile::tempdir().unwrap();
-    let Some((_etcd, etcd)) = start_etcd(&work.path().join("etcd")) else {
-        assert!(
-            std::env::var("SKIFF_REQUIRE_ETCD").is_err(),
-            "SKIFF_REQUIRE_ETCD is set but the etcd binary was not found"
-        );
-        println!("skipped: no etcd binary on PATH (apt-get install etcd-server)");
+    let Some((_etcd, etcd)) = etcd_or_skip(&work.path().join("etcd")) else {
         return;
     };
     let skiff = serve_store(&work.path().join("skiff"));
@@ -331,19 +285,6 @@ fn the_gateway_answers_like_etcd() {
         differences.is_empty(),
         "skiff differs from etcd on: {differences:?}\n{table}"
     );
-}
-
-/// Starts etcd, or says why not (and fails if `SKIFF_REQUIRE_ETCD` is set).
-fn etcd_or_skip(dir: &std::path::Path) -> Option<(Etcd, String)> {
-    let started = start_etcd(dir);
-    if started.is_none() {
-        assert!(
-            std::env::var("SKIFF_REQUIRE_ETCD").is_err(),
-            "SKIFF_REQUIRE_ETCD is set but the etcd binary was not found"
-        );
-        println!("skipped: no etcd binary on PATH (apt-get install etcd-server)");
-    }
-    started
 }
 
 /// A message with its server-identity header fields dropped.

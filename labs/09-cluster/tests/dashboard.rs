@@ -11,52 +11,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use api::client::ApiClient;
-use api::{Deployment, Object};
+use api::{Deployment, Object, Quantity};
 use apiserver::client::HttpApi;
 use apiserver::http::TokenAuthenticator;
 
 mod common;
-use common::{Skiff, eventually, processes_under};
+use common::{Skiff, WEB_DEPLOYMENT, WEB_SERVICE, assert_no_process_under, eventually};
 
 /// What only the admin may read; the viewer's page must not contain it.
 const SECRET_VALUE: &str = "s3cr3t-dashboard-value";
 
-const MANIFESTS: &str = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: default
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: echo
-        image: skiff/echo
-        resources:
-          requests:
-            cpu: 100m
-            memory: 32Mi
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-  namespace: default
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 8080
-    targetPort: 8080
----
+const SECRET: &str = "\
 apiVersion: v1
 kind: Secret
 metadata:
@@ -65,6 +30,22 @@ metadata:
 data:
   password: czNjcjN0LWRhc2hib2FyZC12YWx1ZQ==
 ";
+
+/// What the dashboard shows: the web Deployment of 3 echo servers, each pod requesting 100m
+/// CPU and 32Mi (so that nodes have something allocated), its Service, and a Secret.
+fn objects() -> Vec<Object> {
+    let manifests = format!("{WEB_DEPLOYMENT}---\n{WEB_SERVICE}---\n{SECRET}");
+    let mut objects = api::parse_manifests(&manifests).unwrap();
+    let Object::Deployment(web) = &mut objects[0] else {
+        panic!("the first manifest is a Deployment");
+    };
+    web.spec.template.spec.containers[0].resources.requests = [
+        ("cpu".to_string(), Quantity::parse("100m").unwrap()),
+        ("memory".to_string(), Quantity::parse("32Mi").unwrap()),
+    ]
+    .into();
+    objects
+}
 
 /// The workspace root (this lab is `labs/09-cluster`).
 fn root() -> PathBuf {
@@ -145,7 +126,7 @@ async fn the_dashboard_shows_and_changes_a_real_cluster_in_chromium() {
     let tokens = TokenAuthenticator::load(Path::new(token_file)).unwrap();
 
     let api = HttpApi::from_kubeconfig(&data_dir.join("kubeconfigs/admin.kubeconfig")).unwrap();
-    for object in api::parse_manifests(MANIFESTS).unwrap() {
+    for object in objects() {
         match object {
             Object::Deployment(d) => drop(api.create(d).await.unwrap()),
             Object::Service(s) => drop(api.create(s).await.unwrap()),
@@ -188,11 +169,6 @@ async fn the_dashboard_shows_and_changes_a_real_cluster_in_chromium() {
         assert!(size > 10_000, "{shot}: {size} bytes");
     }
 
-    assert!(
-        cluster.interrupt(),
-        "skiff up stops cleanly:\n{}",
-        cluster.output()
-    );
-    let left = processes_under(&data_dir);
-    assert!(left.is_empty(), "processes left behind: {left:#?}");
+    cluster.stop("skiff up");
+    assert_no_process_under(&data_dir);
 }

@@ -12,7 +12,7 @@ use apiserver::client::HttpApi;
 use bytes::Bytes;
 
 mod common;
-use common::{Skiff, eventually, processes_under};
+use common::{Skiff, assert_no_process_under, eventually, processes_under};
 
 /// Two echo servers that may only run on node n2.
 const ON_N2: &str = "\
@@ -221,12 +221,7 @@ async fn a_node_joins_with_the_printed_token_gets_pods_and_stops_cleanly() {
     }
 
     // Ctrl-C on the joined node: its kubelet stops the pods, nothing of it is left.
-    assert!(
-        joined.interrupt(),
-        "skiff join exits cleanly:\n{}",
-        joined.output()
-    );
-    let output = joined.output();
+    let output = joined.stop("skiff join");
     assert!(
         output.contains("got its own identity (user system:node:n2)"),
         "{output}"
@@ -236,14 +231,8 @@ async fn a_node_joins_with_the_printed_token_gets_pods_and_stops_cleanly() {
         output.contains("stopped: no process left behind"),
         "{output}"
     );
-    let left = processes_under(&node_dir);
-    assert!(left.is_empty(), "processes left behind: {left:#?}");
+    assert_no_process_under(&node_dir);
 
-    assert!(
-        cluster.interrupt(),
-        "skiff up exits cleanly:\n{}",
-        cluster.output()
-    );
-    let left = processes_under(&root);
-    assert!(left.is_empty(), "processes left behind: {left:#?}");
+    cluster.stop("skiff up");
+    assert_no_process_under(&root);
 }

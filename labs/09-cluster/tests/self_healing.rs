@@ -79,19 +79,8 @@ spec:
     deployment
 }
 
-const SERVICE: &str = "\
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-  namespace: default
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 8080
-    targetPort: 8080
-";
+// The Service `web` that up.rs creates too.
+use common::WEB_SERVICE as SERVICE;
 
 /// One HTTP/1.0 GET of `/` at `address`: the answer's body line, or why the call failed
 /// (refused, reset, cut short, not a 200).

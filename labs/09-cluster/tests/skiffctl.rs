@@ -1,195 +1,38 @@
 //! `skiffctl` against a real API server over HTTPS: the built binary runs each command with a
 //! kubeconfig, and its output is checked, snapshotted, and (where kubectl prints the same
 //! thing) compared with real kubectl's output as the ground truth.
+//!
+//! The cluster is lab 04's wire-test cluster (the real core behind the HTTPS shell, and a
+//! stand-in kubelet serving logs from a fake runtime), shared by path so that skiffctl and
+//! kubectl are tested against the same fixture.
+
+#[path = "../../04-apiserver/tests/wire/mod.rs"]
+mod wire;
 
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
-use std::sync::Arc;
 
-use api::Pod;
-use api::client::{ApiClient, DeleteOptions};
-use apiserver::ApiServer;
-use apiserver::client::HttpApi;
-use apiserver::http::kubelet_logs::KubeletLogs;
-use apiserver::http::{ShellOptions, Started, start};
-use apiserver::storage::memory::MemoryStorage;
-use bytes::Bytes;
 use hyper::Method;
-use runtime::{
-    ContainerConfig, ContainerRuntime, FakeBehavior, FakeClock, FakeImage, FakeRuntime,
-    PodSandboxConfig,
-};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use wire::cluster::{Cluster, table};
 
-/// The token the API server's log proxy shows the stand-in kubelet.
-const KUBELET_TOKEN: &str = "kubelet-proxy-token";
-
-/// The real API server (core + HTTPS shell) on memory storage, and a stand-in kubelet that
-/// serves container logs from a fake runtime and finishes graceful pod deletions.
-struct Cluster {
-    started: Started,
-    dir: tempfile::TempDir,
-    api: HttpApi,
-    kubelet_port: u16,
-    runtime: Arc<FakeRuntime>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+/// Running `skiffctl` (and, for comparison, real kubectl) against the test cluster.
+trait Skiffctl {
+    /// The skiffctl command with the cluster's admin kubeconfig, killed if dropped.
+    fn skiffctl_command(&self, args: &[&str]) -> tokio::process::Command;
+    /// Runs skiffctl to completion.
+    async fn skiffctl(&self, args: &[&str]) -> Output;
+    /// stdout of a skiffctl command that must succeed.
+    async fn ok(&self, args: &[&str]) -> String;
+    /// stderr of a skiffctl command that must fail (exit 1, no panic).
+    async fn fails(&self, args: &[&str]) -> String;
+    /// stdout of real kubectl (on PATH) with the same kubeconfig, or `None` when kubectl is
+    /// missing.
+    async fn kubectl_stdout(&self, args: &[&str]) -> Option<String>;
 }
 
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
-        }
-    }
-}
-
-impl Cluster {
-    async fn start() -> Cluster {
-        let core = ApiServer::new(Arc::new(MemoryStorage::new()));
-        let logs = KubeletLogs::new(Arc::new(core.clone()), KUBELET_TOKEN);
-        let core = core.with_pod_logs(Arc::new(logs));
-        let dir = tempfile::tempdir().unwrap();
-        let options = ShellOptions::new(dir.path().join("data"), "127.0.0.1:0".parse().unwrap());
-        let started = start(options, Arc::new(core)).await.expect("server starts");
-        let api = HttpApi::from_kubeconfig(&started.admin_kubeconfig).unwrap();
-        let runtime = Arc::new(FakeRuntime::new(FakeClock::new()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let kubelet_port = listener.local_addr().unwrap().port();
-        let log_task = tokio::spawn(kubelet::logs::serve_logs(
-            listener,
-            runtime.clone(),
-            KUBELET_TOKEN.to_string(),
-        ));
-        let (ready_tx, ready) = tokio::sync::oneshot::channel();
-        let finisher = tokio::spawn(finish_deletions(api.clone(), ready_tx));
-        ready.await.expect("the stand-in kubelet watches pods");
-        Cluster {
-            started,
-            dir,
-            api,
-            kubelet_port,
-            runtime,
-            tasks: vec![log_task, finisher],
-        }
-    }
-
-    fn kubeconfig(&self) -> &Path {
-        &self.started.admin_kubeconfig
-    }
-
-    async fn send(&self, method: Method, path: &str, object: &Value, code: u16) -> Value {
-        let body = Bytes::from(object.to_string());
-        let (status, body) = self
-            .api
-            .raw(method.clone(), path, Some("application/json"), body)
-            .await
-            .unwrap();
-        assert_eq!(
-            status,
-            code,
-            "{method} {path}: {}",
-            String::from_utf8_lossy(&body)
-        );
-        serde_json::from_slice(&body).unwrap()
-    }
-
-    async fn create(&self, path: &str, object: &Value) -> Value {
-        self.send(Method::POST, path, object, 201).await
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let (status, body) = self
-            .api
-            .raw(Method::GET, path, None, Bytes::new())
-            .await
-            .unwrap();
-        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-    }
-
-    /// A Ready node with 4 CPUs and 8Gi whose kubelet is the stand-in.
-    async fn node(&self, name: &str) {
-        let node = json!({"apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}}});
-        let mut created = self.create("/api/v1/nodes", &node).await;
-        created["status"] = json!({
-            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
-                            "message": "kubelet is posting ready status"}],
-            "addresses": [{"type": "InternalIP", "address": "127.0.0.1"},
-                          {"type": "Hostname", "address": name}],
-            "daemonEndpoints": {"kubeletEndpoint": {"Port": self.kubelet_port}},
-            "nodeInfo": {"kubeletVersion": "v1.32.0-skiff", "containerRuntimeVersion": "skiff://0.1.0",
-                         "operatingSystem": "linux", "architecture": "amd64"},
-            "capacity": {"cpu": "4", "memory": "8Gi", "pods": "110"},
-            "allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"},
-        });
-        self.send(
-            Method::PUT,
-            &format!("/api/v1/nodes/{name}/status"),
-            &created,
-            200,
-        )
-        .await;
-    }
-
-    /// A pod on `node`, Running with `ip`, requesting 250m and 64Mi, whose container prints
-    /// two lines on the stand-in kubelet.
-    async fn running_pod(&self, namespace: &str, name: &str, node: &str, ip: &str) {
-        let object = json!({
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": namespace, "labels": {"app": "web"}},
-            "spec": {"nodeName": node, "containers": [{"name": "app", "image": "skiff/sleep",
-                "resources": {"requests": {"cpu": "250m", "memory": "64Mi"}}}]},
-        });
-        let mut created = self
-            .create(&format!("/api/v1/namespaces/{namespace}/pods"), &object)
-            .await;
-        created["status"] = json!({
-            "phase": "Running", "hostIP": "127.0.0.1", "podIP": ip, "podIPs": [{"ip": ip}],
-            "conditions": [{"type": "Ready", "status": "True"}],
-            "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0,
-                "image": "skiff/sleep", "imageID": "",
-                "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}],
-        });
-        self.send(
-            Method::PUT,
-            &format!("/api/v1/namespaces/{namespace}/pods/{name}/status"),
-            &created,
-            200,
-        )
-        .await;
-        let image = format!("skiff/{namespace}-{name}");
-        self.runtime.add_image(
-            &image,
-            FakeImage::new(FakeBehavior::RunForever).with_logs([
-                format!("hello from {namespace}/{name}"),
-                format!("second line of {namespace}/{name}"),
-            ]),
-        );
-        let uid = created["metadata"]["uid"].as_str().unwrap_or_default();
-        let sandbox = self
-            .runtime
-            .run_pod_sandbox(PodSandboxConfig::new(name, namespace, uid))
-            .await
-            .unwrap();
-        let container = self
-            .runtime
-            .create_container(&sandbox, ContainerConfig::new("app", &image))
-            .await
-            .unwrap();
-        self.runtime.start_container(&container).await.unwrap();
-    }
-
-    /// A file in the test's temp dir.
-    fn file(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.dir.path().join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).unwrap();
-        }
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
+impl Skiffctl for Cluster {
     fn skiffctl_command(&self, args: &[&str]) -> tokio::process::Command {
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_skiffctl"));
         command
@@ -208,7 +51,6 @@ impl Cluster {
             .expect("skiffctl runs")
     }
 
-    /// stdout of a skiffctl command that must succeed.
     async fn ok(&self, args: &[&str]) -> String {
         let out = self.skiffctl(args).await;
         assert!(
@@ -219,7 +61,6 @@ impl Cluster {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    /// stderr of a skiffctl command that must fail (exit 1, no panic).
     async fn fails(&self, args: &[&str]) -> String {
         let out = self.skiffctl(args).await;
         let stderr = String::from_utf8(out.stderr).unwrap();
@@ -228,19 +69,9 @@ impl Cluster {
         stderr.trim().to_string()
     }
 
-    /// stdout of real kubectl with the same kubeconfig, or `None` when kubectl is missing.
-    async fn kubectl(&self, args: &[&str]) -> Option<String> {
-        let out = tokio::process::Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(self.kubeconfig())
-            .arg("--cache-dir")
-            .arg(self.dir.path().join("kube-cache"))
-            .args(args)
-            .env_remove("KUBECONFIG")
-            .env("HOME", self.dir.path())
-            .output()
-            .await;
-        match out {
+    async fn kubectl_stdout(&self, args: &[&str]) -> Option<String> {
+        let command = self.kubectl_command(Path::new("kubectl"), args);
+        match tokio::process::Command::from(command).output().await {
             Ok(out) => {
                 assert!(
                     out.status.success(),
@@ -257,58 +88,6 @@ impl Cluster {
     }
 }
 
-/// The stand-in kubelet's part in deletes: a pod marked for deletion has "stopped", so remove
-/// it for good, as the kubelet does once its containers are gone.
-async fn finish_deletions(api: HttpApi, ready: tokio::sync::oneshot::Sender<()>) {
-    let list = api
-        .list::<Pod>(None, &Default::default())
-        .await
-        .expect("list pods");
-    let mut events = api
-        .watch::<Pod>(None, &list.resource_version)
-        .await
-        .expect("watch pods");
-    let _ = ready.send(());
-    while let Some(Ok(event)) = events.next().await {
-        let meta = &event.object.metadata;
-        if meta.deletion_timestamp.is_some() {
-            let name = meta.name.clone().unwrap_or_default();
-            let _ = api
-                .delete::<Pod>(meta.namespace.as_deref(), &name, DeleteOptions::now())
-                .await;
-        }
-    }
-}
-
-/// The AGE column (and anything after "ago") redacted; columns joined by ` | `, so the
-/// comparison with kubectl is about columns and values.
-fn cells(output: &str) -> String {
-    let mut lines = output.lines();
-    let Some(header) = lines.next() else {
-        return String::new();
-    };
-    let split = |line: &str| -> Vec<String> {
-        line.split("  ")
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(String::from)
-            .collect()
-    };
-    let columns = split(header);
-    let age = columns.iter().position(|c| c == "AGE");
-    let mut out = vec![columns.join(" | ")];
-    for line in lines {
-        let mut row = split(line);
-        if let Some(i) = age
-            && i < row.len()
-        {
-            row[i] = "<age>".to_string();
-        }
-        out.push(row.join(" | "));
-    }
-    out.join("\n") + "\n"
-}
-
 fn deployment(name: &str, replicas: i64, image: &str) -> Value {
     json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
@@ -322,24 +101,12 @@ fn deployment(name: &str, replicas: i64, image: &str) -> Value {
     })
 }
 
+/// Lab 04's cluster with its nodes and pods, each pod requesting 250m and 64Mi (for `top`).
 async fn cluster_with_pods() -> Cluster {
-    let cluster = Cluster::start().await;
-    cluster.node("n1").await;
-    cluster.node("n2").await;
-    cluster
-        .running_pod("default", "web-1", "n1", "127.1.0.2")
-        .await;
-    cluster
-        .running_pod("default", "web-2", "n2", "127.1.0.3")
-        .await;
-    cluster
-        .create(
-            "/api/v1/namespaces",
-            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
-        )
-        .await;
-    cluster.running_pod("shop", "cart", "n1", "127.1.0.4").await;
-    cluster
+    Cluster::start_requesting(json!({"cpu": "250m", "memory": "64Mi"}))
+        .await
+        .with_pods()
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -360,10 +127,10 @@ async fn get_tables_have_kubectls_columns_and_values() {
         vec!["get", "po", "web-1"],
         vec!["get", "pods", "-l", "app=web", "-n", "shop"],
     ] {
-        let ours = cells(&cluster.ok(&args).await);
+        let ours = table(&cluster.ok(&args).await);
         insta::assert_snapshot!(args.join("_").replace('=', "-"), ours);
-        if let Some(theirs) = cluster.kubectl(&args).await {
-            assert_eq!(ours, cells(&theirs), "skiffctl vs kubectl {args:?}");
+        if let Some(theirs) = cluster.kubectl_stdout(&args).await {
+            assert_eq!(ours, table(&theirs), "skiffctl vs kubectl {args:?}");
         }
     }
     // Nothing to list: kubectl's message on stderr, nothing on stdout.
@@ -389,7 +156,7 @@ async fn get_yaml_and_json_print_the_stored_object() {
     let parsed: Value = serde_saphyr::from_str(&yaml).unwrap();
     assert_eq!(parsed, stored);
     if let Some(theirs) = cluster
-        .kubectl(&["get", "pod", "web-1", "-o", "yaml"])
+        .kubectl_stdout(&["get", "pod", "web-1", "-o", "yaml"])
         .await
     {
         let theirs: Value = serde_saphyr::from_str(&theirs).unwrap();
@@ -503,7 +270,7 @@ async fn apply_creates_then_reports_unchanged_then_configured() {
         r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}"#,
     );
     cluster.file("dir/notes.txt", "not a manifest");
-    let dir = cluster.dir.path().join("dir");
+    let dir = cluster.server.dir.path().join("dir");
     assert_eq!(
         cluster
             .ok(&["apply", "-n", "team", "-f", dir.to_str().unwrap()])
@@ -647,8 +414,9 @@ async fn bad_input_is_a_clear_error_and_exit_1() {
         .await;
     assert!(err.contains("/nonexistent/kubeconfig"), "{err}");
     // 403: the viewer may read but not write.
-    let viewer = cluster.dir.path().join("viewer.kubeconfig");
+    let viewer = cluster.server.dir.path().join("viewer.kubeconfig");
     cluster
+        .server
         .started
         .write_kubeconfig_for("viewer", &viewer)
         .unwrap();
@@ -710,24 +478,27 @@ async fn logs_come_from_the_pods_kubelet() {
     let ours = cluster.ok(&["logs", "web-1"]).await;
     assert_eq!(
         ours,
-        "hello from default/web-1\nsecond line of default/web-1\n"
+        "hello from default/web-1/app\nsecond line of default/web-1/app\n"
     );
-    if let Some(theirs) = cluster.kubectl(&["logs", "web-1"]).await {
+    if let Some(theirs) = cluster.kubectl_stdout(&["logs", "web-1"]).await {
         assert_eq!(ours, theirs);
     }
     assert_eq!(
         cluster
             .ok(&["logs", "cart", "-n", "shop", "-c", "app", "--tail", "1"])
             .await,
-        "second line of shop/cart\n"
+        "second line of shop/cart/app\n"
     );
     // -f streams: the lines so far arrive while the container still runs.
     let mut command = cluster.skiffctl_command(&["logs", "-f", "web-2"]);
     command.stdout(Stdio::piped()).stderr(Stdio::null());
     let mut child = command.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    assert_eq!(next_line(&mut lines).await, "hello from default/web-2");
-    assert_eq!(next_line(&mut lines).await, "second line of default/web-2");
+    assert_eq!(next_line(&mut lines).await, "hello from default/web-2/app");
+    assert_eq!(
+        next_line(&mut lines).await,
+        "second line of default/web-2/app"
+    );
     child.kill().await.unwrap();
     let err = cluster.fails(&["logs", "ghost"]).await;
     assert_eq!(
@@ -766,7 +537,7 @@ async fn scale_and_rollout() {
         "deployment \"web\" successfully rolled out\n"
     );
     if let Some(theirs) = cluster
-        .kubectl(&["rollout", "status", "deployment/web"])
+        .kubectl_stdout(&["rollout", "status", "deployment/web"])
         .await
     {
         assert_eq!(theirs, "deployment \"web\" successfully rolled out\n");
@@ -806,7 +577,7 @@ async fn scale_and_rollout() {
     let history = cluster.ok(&["rollout", "history", "deployment/web"]).await;
     insta::assert_snapshot!("rollout_history", history);
     if let Some(theirs) = cluster
-        .kubectl(&["rollout", "history", "deployment/web"])
+        .kubectl_stdout(&["rollout", "history", "deployment/web"])
         .await
     {
         assert_eq!(history, theirs);
@@ -856,7 +627,7 @@ async fn cordon_drain_uncordon_and_top() {
     );
     let (_, n1) = cluster.get("/api/v1/nodes/n1").await;
     assert_eq!(n1["spec"]["unschedulable"], true);
-    let nodes = cells(&cluster.ok(&["get", "nodes"]).await);
+    let nodes = table(&cluster.ok(&["get", "nodes"]).await);
     assert!(nodes.contains("n1 | Ready,SchedulingDisabled"), "{nodes}");
 
     let drained = cluster.ok(&["drain", "n1"]).await;
@@ -945,7 +716,7 @@ async fn the_kubeconfig_comes_from_the_flag_then_kubeconfig_then_the_skiff_data_
             .args(["get", "nodes", "-o", "name"])
             .env_remove("KUBECONFIG")
             .env_remove("SKIFF_DATA_DIR")
-            .current_dir(cluster.dir.path());
+            .current_dir(cluster.server.dir.path());
         for (key, value) in envs {
             command.env(key, value);
         }
@@ -957,7 +728,7 @@ async fn the_kubeconfig_comes_from_the_flag_then_kubeconfig_then_the_skiff_data_
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "node/n1\n");
     // The admin kubeconfig of the skiff up data dir, as skiff up lays it out.
-    let data = cluster.dir.path().join("cluster-data");
+    let data = cluster.server.dir.path().join("cluster-data");
     let layout = skiff::layout::Layout::new(&data);
     std::fs::create_dir_all(layout.admin_kubeconfig().parent().unwrap()).unwrap();
     std::fs::copy(cluster.kubeconfig(), layout.admin_kubeconfig()).unwrap();

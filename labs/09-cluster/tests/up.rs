@@ -13,44 +13,9 @@ use services::proxy_wiring::NodeView;
 
 mod common;
 use common::{
-    DEADLINE, Skiff, connect, container_pid, eventually, ip, name, pids_matching, processes_under,
-    restart_count,
+    DEADLINE, Skiff, WEB_DEPLOYMENT, WEB_SERVICE, assert_no_process_under, connect, container_pid,
+    eventually, ip, name, pids_matching, processes_under, restart_count,
 };
-
-const DEPLOYMENT: &str = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: default
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: echo
-        image: skiff/echo
-";
-
-const SERVICE: &str = "\
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-  namespace: default
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 8080
-    targetPort: 8080
-";
 
 /// One HTTP/1.0 GET of `/` at `address`; the whole answer, or `None` if the connection fails.
 async fn http_get(address: (std::net::Ipv4Addr, u16)) -> Option<String> {
@@ -273,7 +238,8 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
 
     // A Deployment of 3: the controllers make the pods, the scheduler binds them, the kubelets
     // run them as real processes with IPs of their own.
-    let Object::Deployment(deployment) = api::parse_manifests(DEPLOYMENT).unwrap().remove(0) else {
+    let Object::Deployment(deployment) = api::parse_manifests(WEB_DEPLOYMENT).unwrap().remove(0)
+    else {
         panic!("the manifest is a Deployment");
     };
     api.create(deployment).await.unwrap();
@@ -285,7 +251,7 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
 
     // A Service in front of them: the API server gives it a ClusterIP, the Endpoints
     // controller lists the pods, and node n1's proxy forwards its address on that node.
-    let Object::Service(service) = api::parse_manifests(SERVICE).unwrap().remove(0) else {
+    let Object::Service(service) = api::parse_manifests(WEB_SERVICE).unwrap().remove(0) else {
         panic!("the manifest is a Service");
     };
     let service = api.create(service).await.unwrap();
@@ -401,12 +367,7 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
     }
 
     // Ctrl-C: everything stops, pods included.
-    assert!(
-        cluster.interrupt(),
-        "skiff up exits cleanly:\n{}",
-        cluster.output()
-    );
-    let output = cluster.output();
+    let output = cluster.stop("skiff up");
     assert!(
         output.contains("cluster ready: 2 node(s) Ready"),
         "{output}"
@@ -435,8 +396,7 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
         output.contains("stopped: no process left behind"),
         "{output}"
     );
-    let left = processes_under(&root);
-    assert!(left.is_empty(), "processes left behind: {left:#?}");
+    assert_no_process_under(&root);
 
     // Again on the same data dir: same tokens and PKI, same store, so the same Deployment
     // and its pods come back.
@@ -461,18 +421,12 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
             .then_some(())
     })
     .await;
-    assert!(
-        cluster.interrupt(),
-        "second run exits cleanly:\n{}",
-        cluster.output()
-    );
-    let output = cluster.output();
+    let output = cluster.stop("second run");
     assert!(
         output.contains("cluster ready: 2 node(s) Ready"),
         "{output}"
     );
-    let left = processes_under(&root);
-    assert!(left.is_empty(), "processes left behind: {left:#?}");
+    assert_no_process_under(&root);
 
     // Even if `skiff up` itself is killed without a chance to stop anything, each component
     // gets SIGTERM from the kernel (PR_SET_PDEATHSIG) and stops its pods.

@@ -1,6 +1,9 @@
 //! A small cluster for wire tests: the real core on memory storage behind the HTTPS shell, a
 //! stand-in kubelet that finishes graceful deletions and serves container logs with lab 02's
 //! real log endpoint on the fake runtime, and helpers to find and run both kubectls.
+//!
+//! Lab 09's `skiffctl` tests use the same cluster (`#[path]` to `../wire/mod.rs`), so that
+//! kubectl and skiffctl are checked against one fixture.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -32,6 +35,8 @@ pub struct Cluster {
     pub kubelet_port: u16,
     /// The stand-in kubelet's runtime: pods made with `running_pod` get a container here.
     pub runtime: Arc<FakeRuntime>,
+    /// The `resources.requests` of the container of every pod `running_pod` makes (null: none).
+    requests: Value,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -45,6 +50,12 @@ impl Drop for Cluster {
 
 impl Cluster {
     pub async fn start() -> Cluster {
+        Self::start_requesting(Value::Null).await
+    }
+
+    /// Like [`Cluster::start`], but the container of every pod `running_pod` makes requests
+    /// `requests` (e.g. `{"cpu": "250m"}`), for what a node has allocated (`top`, `describe`).
+    pub async fn start_requesting(requests: Value) -> Cluster {
         let core = ApiServer::new(Arc::new(MemoryStorage::new()));
         let logs = KubeletLogs::new(Arc::new(core.clone()), KUBELET_TOKEN);
         let core = core.with_pod_logs(Arc::new(logs));
@@ -66,8 +77,43 @@ impl Cluster {
             api,
             kubelet_port,
             runtime,
+            requests,
             tasks: vec![log_task, finisher],
         }
+    }
+
+    /// Adds two Ready nodes `n1` and `n2` and three Running pods: `default/web-1` (n1,
+    /// 127.1.0.2), `default/web-2` (n2, 127.1.0.3) and, in namespace `shop`, `cart` (n1,
+    /// 127.1.0.4).
+    pub async fn with_pods(self) -> Cluster {
+        self.node("n1").await;
+        self.node("n2").await;
+        self.running_pod("default", "web-1", "n1", "127.1.0.2")
+            .await;
+        self.running_pod("default", "web-2", "n2", "127.1.0.3")
+            .await;
+        self.create(
+            "/api/v1/namespaces",
+            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
+        )
+        .await;
+        self.running_pod("shop", "cart", "n1", "127.1.0.4").await;
+        self
+    }
+
+    /// The admin kubeconfig of the cluster.
+    pub fn kubeconfig(&self) -> &Path {
+        &self.server.started.admin_kubeconfig
+    }
+
+    /// A file with `text` in the test's temp dir (parent directories made as needed).
+    pub fn file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.server.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, text).unwrap();
+        path
     }
 
     /// POSTs `object` to `path`; panics unless 201.
@@ -90,6 +136,16 @@ impl Cluster {
             String::from_utf8_lossy(&body)
         );
         serde_json::from_slice(&body).unwrap()
+    }
+
+    /// GETs `path`: the status and the JSON body (null when the body is not JSON).
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let (status, body) = self
+            .api
+            .raw(Method::GET, path, None, Bytes::new())
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 
     /// A Ready node whose kubelet is the stand-in (for `kubectl logs`).
@@ -122,10 +178,15 @@ impl Cluster {
         .await;
     }
 
-    /// A pod bound to `node` and reported Running with `ip` (what scheduler + kubelet do).
+    /// A pod bound to `node` and reported Running with `ip` (what scheduler + kubelet do),
+    /// whose container prints `hello from <namespace>/<name>/app` and `second line of ...` on
+    /// the stand-in kubelet.
     pub async fn running_pod(&self, namespace: &str, name: &str, node: &str, ip: &str) {
         let mut object = pod(name, node);
         object["metadata"]["namespace"] = json!(namespace);
+        if !self.requests.is_null() {
+            object["spec"]["containers"][0]["resources"] = json!({"requests": self.requests});
+        }
         let mut created = self
             .create(&format!("/api/v1/namespaces/{namespace}/pods"), &object)
             .await;
@@ -177,11 +238,12 @@ impl Cluster {
         command.output().await.expect("kubectl runs")
     }
 
+    /// The kubectl command [`Cluster::kubectl`] runs, for a test that reads its output live.
     pub fn kubectl_command(&self, kubectl: &Path, args: &[&str]) -> std::process::Command {
         let mut command = std::process::Command::new(kubectl);
         command
             .arg("--kubeconfig")
-            .arg(&self.server.started.admin_kubeconfig)
+            .arg(self.kubeconfig())
             .arg("--cache-dir")
             .arg(self.server.dir.path().join("kube-cache"))
             .args(args)

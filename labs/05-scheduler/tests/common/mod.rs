@@ -1,5 +1,5 @@
-//! Builders shared by the scheduler's tests: small nodes and pods, written out in full so a
-//! reader sees exactly what each test schedules.
+//! Builders shared by the scheduler's tests (and lab 06's leader tests, by path): small nodes
+//! and pods, written out in full so a reader sees exactly what each test schedules.
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::collections::BTreeMap;

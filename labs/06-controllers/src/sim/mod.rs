@@ -4,11 +4,15 @@
 
 mod timeline;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use api::client::{ApiClient, ApiResult, InMemoryApi};
-use api::{Deployment, LabelSelector, Pod, ReplicaSet, Time};
+use api::{
+    Container, Deployment, DeploymentSpec, LabelSelector, ObjectMeta, Pod, PodSpec,
+    PodTemplateSpec, Quantity, ReplicaSet, ResourceRequirements, Time,
+};
 use kubelet::node::MachineInfo;
 use kubelet::{Kubelet, KubeletConfig, ScriptedProber};
 use runtime::clock::FAKE_EPOCH_SECS;
@@ -28,6 +32,44 @@ pub const TICK: Duration = Duration::from_secs(1);
 
 /// The images every simulated node knows; all run until stopped.
 pub const IMAGES: [&str; 3] = ["fake/app:v1", "fake/app:v2", "fake/app:v3"];
+
+/// The Deployment `default/web` the simulations roll: `replicas` pods labelled `app=web`,
+/// one container `app` running `image` and requesting `cpu`, stopped within 2 seconds.
+///
+/// The spelling of `cpu` (`1` or `1000m`) is part of the pod template, so of its
+/// pod-template-hash and of the pod names a seeded run produces.
+pub fn web_deployment(replicas: i32, image: &str, cpu: Quantity) -> Deployment {
+    let labels: BTreeMap<String, String> = [("app".to_string(), "web".to_string())].into();
+    let requests = [("cpu".to_string(), cpu)].into();
+    Deployment {
+        metadata: ObjectMeta::namespaced("default", "web"),
+        spec: DeploymentSpec {
+            replicas: Some(replicas),
+            selector: LabelSelector::from_pairs([("app", "web")]),
+            template: PodTemplateSpec {
+                metadata: ObjectMeta {
+                    labels,
+                    ..ObjectMeta::default()
+                },
+                spec: PodSpec {
+                    containers: vec![Container {
+                        name: "app".into(),
+                        image: image.into(),
+                        resources: ResourceRequirements {
+                            requests,
+                            ..ResourceRequirements::default()
+                        },
+                        ..Container::default()
+                    }],
+                    termination_grace_period_seconds: Some(2),
+                    ..PodSpec::default()
+                },
+            },
+            ..DeploymentSpec::default()
+        },
+        ..Deployment::default()
+    }
+}
 
 /// A kubelet of the simulation.
 type SimKubelet = Kubelet<FakeRuntime, InMemoryApi, ScriptedProber>;

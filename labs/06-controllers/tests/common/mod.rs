@@ -1,48 +1,13 @@
 //! Objects the simulation tests share.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
-
-use api::{
-    Container, Deployment, DeploymentSpec, DeploymentStrategy, IntOrString, LabelSelector,
-    ObjectMeta, Pod, PodSpec, PodTemplateSpec, Quantity, ResourceRequirements,
-    RollingUpdateDeployment,
-};
+use api::{Deployment, DeploymentStrategy, IntOrString, Pod, Quantity, RollingUpdateDeployment};
 use controllers::pods;
-use controllers::sim::World;
+use controllers::sim::{World, web_deployment};
 
-/// A Deployment `web` of `replicas` pods running `image`, each requesting one CPU.
+/// A Deployment `web` of `replicas` pods running `image`, each requesting one CPU (`1`).
 pub fn deployment(replicas: i32, image: &str) -> Deployment {
-    let labels: BTreeMap<String, String> = [("app".to_string(), "web".to_string())].into();
-    let requests = [("cpu".to_string(), Quantity::parse("1").unwrap())].into();
-    Deployment {
-        metadata: ObjectMeta::namespaced("default", "web"),
-        spec: DeploymentSpec {
-            replicas: Some(replicas),
-            selector: LabelSelector::from_pairs([("app", "web")]),
-            template: PodTemplateSpec {
-                metadata: ObjectMeta {
-                    labels,
-                    ..ObjectMeta::default()
-                },
-                spec: PodSpec {
-                    containers: vec![Container {
-                        name: "app".into(),
-                        image: image.into(),
-                        resources: ResourceRequirements {
-                            requests,
-                            ..ResourceRequirements::default()
-                        },
-                        ..Container::default()
-                    }],
-                    termination_grace_period_seconds: Some(2),
-                    ..PodSpec::default()
-                },
-            },
-            ..DeploymentSpec::default()
-        },
-        ..Deployment::default()
-    }
+    web_deployment(replicas, image, Quantity::parse("1").unwrap())
 }
 
 /// A RollingUpdate strategy with these bounds.

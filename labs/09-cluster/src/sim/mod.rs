@@ -17,16 +17,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use api::client::{ApiClient, ApiResource, DeleteOptions, InMemoryApi};
-use api::{
-    Container, Deployment, DeploymentSpec, LabelSelector, Node, ObjectMeta, Pod, PodSpec,
-    PodTemplateSpec, Quantity, ReplicaSet, ResourceRequirements, Time,
-};
+use api::{Deployment, LabelSelector, Node, Pod, Quantity, ReplicaSet, Time};
 use controllers::deployment::DeploymentController;
 use controllers::nodelifecycle::{NodeLifecycleConfig, NodeLifecycleController};
 use controllers::pods;
 use controllers::replicaset::ReplicaSetController;
 use controllers::runtime::Runner;
-use controllers::sim::{Timeline, World};
+use controllers::sim::{Timeline, World, web_deployment};
 use kubelet::backoff::BackoffPolicy;
 use kubelet::node::MachineInfo;
 use kubelet::{Kubelet, KubeletConfig, ScriptedProber};
@@ -608,36 +605,7 @@ async fn compare<K: ApiResource>(api: &InMemoryApi, history: &net::History) -> V
 
 /// The Deployment `web` of `replicas` pods running [`IMAGE`], one CPU each.
 pub fn web(replicas: i32) -> Deployment {
-    let labels: BTreeMap<String, String> = [("app".to_string(), "web".to_string())].into();
-    let requests = [("cpu".to_string(), Quantity::from_millis(1000))].into();
-    Deployment {
-        metadata: ObjectMeta::namespaced("default", "web"),
-        spec: DeploymentSpec {
-            replicas: Some(replicas),
-            selector: LabelSelector::from_pairs([("app", "web")]),
-            template: PodTemplateSpec {
-                metadata: ObjectMeta {
-                    labels,
-                    ..ObjectMeta::default()
-                },
-                spec: PodSpec {
-                    containers: vec![Container {
-                        name: "app".into(),
-                        image: IMAGE.into(),
-                        resources: ResourceRequirements {
-                            requests,
-                            ..ResourceRequirements::default()
-                        },
-                        ..Container::default()
-                    }],
-                    termination_grace_period_seconds: Some(2),
-                    ..PodSpec::default()
-                },
-            },
-            ..DeploymentSpec::default()
-        },
-        ..Deployment::default()
-    }
+    web_deployment(replicas, IMAGE, Quantity::from_millis(1000))
 }
 
 // ANCHOR: settled

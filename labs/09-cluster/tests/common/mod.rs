@@ -19,6 +19,44 @@ pub const DEADLINE: Duration = Duration::from_secs(180);
 /// How often a wait looks again.
 pub const POLL: Duration = Duration::from_millis(250);
 
+/// The Deployment `web` in `default`: 3 echo servers (image `skiff/echo`, container `echo`),
+/// their pods labelled `app: web`.
+pub const WEB_DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: echo
+        image: skiff/echo
+";
+
+/// The Service `web` in `default`: port 8080 of every pod labelled `app: web`.
+pub const WEB_SERVICE: &str = "\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: default
+spec:
+  selector:
+    app: web
+  ports:
+  - port: 8080
+    targetPort: 8080
+";
+
 /// A running `skiff` process (`skiff up`, `skiff join`) writing to a file. Dropping it (say,
 /// when an assertion fails) stops it as Ctrl-C would; after a failure it also prints what the
 /// process and, for `skiff up`, each component's log said.
@@ -102,6 +140,13 @@ impl Skiff {
             child.kill().unwrap();
             child.wait().unwrap();
         }
+    }
+
+    /// Ctrl-C, and panics with the output unless `what` (say, "skiff up") exits cleanly;
+    /// returns everything it printed.
+    pub fn stop(&mut self, what: &str) -> String {
+        assert!(self.interrupt(), "{what} exits cleanly:\n{}", self.output());
+        self.output()
     }
 
     /// SIGINT, as Ctrl-C would; returns whether the process exited successfully.
@@ -221,6 +266,13 @@ pub fn processes_under(dir: &Path) -> Vec<String> {
                 .then(|| format!("{pid}: {cmdline} (in {cwd})"))
         })
         .collect()
+}
+
+/// Panics with the list unless no process's command line or working directory mentions
+/// `dir`: nothing a test started under `dir` is left running.
+pub fn assert_no_process_under(dir: &Path) {
+    let left = processes_under(dir);
+    assert!(left.is_empty(), "processes left behind: {left:#?}");
 }
 
 /// The pid of the container process of the pod with IP `ip` (the runtime gives each
