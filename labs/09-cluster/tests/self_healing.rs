@@ -34,7 +34,7 @@ use services::proxy_wiring::NodeView;
 
 mod common;
 use common::{
-    Skiff, connect, container_pid, eventually, ip, name, pids_matching, processes_under,
+    Skiff, assert_no_process_under, connect, container_pid, eventually, ip, name, pids_matching,
     restart_count,
 };
 
@@ -432,12 +432,7 @@ async fn the_cluster_heals_itself_and_rolls_out_without_downtime() {
     }
 
     // Ctrl-C: everything stops, pods included, hung processes continued first.
-    assert!(
-        cluster.interrupt(),
-        "skiff up exits cleanly:\n{}",
-        cluster.output()
-    );
-    let output = cluster.output();
+    let output = cluster.stop("skiff up");
     for standby in ["scheduler-standby", "controller-manager-standby"] {
         assert!(
             output.contains(&format!("ok ready    {standby}")),
@@ -448,6 +443,5 @@ async fn the_cluster_heals_itself_and_rolls_out_without_downtime() {
         output.contains("stopped: no process left behind"),
         "{output}"
     );
-    let left = processes_under(&root);
-    assert!(left.is_empty(), "processes left behind: {left:#?}");
+    assert_no_process_under(&root);
 }

@@ -206,7 +206,6 @@ where
             never = lease => match never {},
         }
     }
-    // ANCHOR_END: run
 
     /// The sync loop of [`Kubelet::run`]: syncs whenever something is due or changes, until
     /// `stop` completes, then shuts down.
@@ -233,6 +232,7 @@ where
         }
         self.shutdown().await;
     }
+    // ANCHOR_END: run
 
     /// Stops every pod (gracefully), waits until all are gone, and returns.
     pub async fn shutdown(&mut self) {
