@@ -7,7 +7,7 @@ mod support;
 
 use support::{graded_labs, is_starter, nested_target_dir, root, scratch};
 use xtask::grading::TestRef;
-use xtask::runner::{CargoRun, LabRun, Outcome};
+use xtask::runner::{CargoRun, LabRun, Outcome, Prebuilt};
 use xtask::starter::{self, Selection};
 use xtask::workspace::{self, Lab};
 
@@ -50,11 +50,14 @@ fn graded_tests_pass_on_the_reference_and_fail_in_the_starter() {
     let summary = starter::write(&root(), &starter_dir, Selection::AllLabs).unwrap();
     assert!(!summary.stripped.is_empty(), "the starter stripped nothing");
 
-    let target_dir = nested_target_dir();
-    let reference = CargoRun::new(&root(), &target_dir);
+    // The reference's tests are the ones the enclosing `cargo test` has just built: run
+    // those. The starter builds in a target dir of its own, and only what the graded tests
+    // need (the starter differs from the reference in `src/` only).
+    let reference = Prebuilt::of_workspace(&root(), &enclosing_target_dir())
+        .unwrap_or_else(|e| panic!("the reference does not build:\n{e}"));
     let learner = CargoRun {
         variant: 1,
-        ..CargoRun::new(&starter_dir, &target_dir)
+        ..CargoRun::new(&starter_dir, &nested_target_dir())
     };
 
     let mut problems = Vec::new();
@@ -62,7 +65,11 @@ fn graded_tests_pass_on_the_reference_and_fail_in_the_starter() {
         if exercises.is_empty() {
             continue;
         }
-        match learner.build(&lab) {
+        let tests: Vec<TestRef> = exercises
+            .iter()
+            .flat_map(|e| e.test_refs().unwrap())
+            .collect();
+        match learner.build_for(&lab, &tests) {
             Ok(warnings) if warnings.is_empty() => {}
             Ok(warnings) => problems.push(format!(
                 "{}: the starter builds with warnings:\n{}",
@@ -74,12 +81,18 @@ fn graded_tests_pass_on_the_reference_and_fail_in_the_starter() {
                 lab.package
             )),
         }
-        let tests: Vec<TestRef> = exercises
-            .iter()
-            .flat_map(|e| e.test_refs().unwrap())
-            .collect();
-        let on_reference = outcomes(&reference, &lab, &tests, &mut problems);
-        let in_starter = outcomes(&learner, &lab, &tests, &mut problems);
+        let on_reference = ran(
+            reference.run(&lab, &tests),
+            &lab,
+            "the reference",
+            &mut problems,
+        );
+        let in_starter = ran(
+            learner.run(&lab, &tests),
+            &lab,
+            "the starter",
+            &mut problems,
+        );
         for exercise in &exercises {
             let id = &exercise.id;
             for test in &exercise.test_refs().unwrap() {
@@ -107,21 +120,31 @@ fn graded_tests_pass_on_the_reference_and_fail_in_the_starter() {
     );
 }
 
-fn outcomes(
-    run: &CargoRun,
+/// The outcomes of a run, or none (and a problem) when `which` did not build.
+fn ran(
+    run: LabRun,
     lab: &Lab,
-    tests: &[TestRef],
+    which: &str,
     problems: &mut Vec<String>,
 ) -> std::collections::BTreeMap<TestRef, Outcome> {
-    match run.run(lab, tests) {
+    match run {
         LabRun::Ran(outcomes) => outcomes,
         LabRun::BuildFailed(error) => {
             problems.push(format!(
-                "{} in {} does not build:\n{error}",
-                lab.package,
-                run.workspace.display()
+                "{} in {which} does not build:\n{error}",
+                lab.package
             ));
             Default::default()
         }
     }
+}
+
+/// The target dir of the `cargo test` running this test: its executable is
+/// `<target dir>/<profile>/deps/<name>-<hash>`.
+fn enclosing_target_dir() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    exe.ancestors()
+        .nth(3)
+        .expect("a test executable lives in <target>/<profile>/deps")
+        .to_path_buf()
 }

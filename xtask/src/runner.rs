@@ -100,8 +100,18 @@ impl CargoRun {
     /// Builds the lab's test targets, returning the compiler's first error on failure, and
     /// every warning either way.
     pub fn build(&self, lab: &Lab) -> Result<Vec<String>, String> {
-        let output = self
-            .cargo()
+        self.build_targets(lab, None)
+    }
+
+    /// Like [`CargoRun::build`], but of the integration tests only those in `tests` (and the
+    /// library, binaries and examples, which is where a starter differs from the reference).
+    pub fn build_for(&self, lab: &Lab, tests: &[TestRef]) -> Result<Vec<String>, String> {
+        self.build_targets(lab, Some(tests))
+    }
+
+    fn build_targets(&self, lab: &Lab, tests: Option<&[TestRef]>) -> Result<Vec<String>, String> {
+        let mut command = self.cargo();
+        command
             .args([
                 "test",
                 "--locked",
@@ -109,7 +119,16 @@ impl CargoRun {
                 "--message-format=short",
                 "-p",
             ])
-            .arg(&lab.package)
+            .arg(&lab.package);
+        if let Some(tests) = tests {
+            command.args(["--lib", "--bins", "--examples"]);
+            let targets: std::collections::BTreeSet<&str> =
+                tests.iter().map(|t| t.target.as_str()).collect();
+            for target in targets {
+                command.args(["--test", target]);
+            }
+        }
+        let output = command
             .output()
             .map_err(|e| format!("cannot run cargo: {e}"))?;
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -123,9 +142,9 @@ impl CargoRun {
             .collect())
     }
 
-    /// Builds then runs the given graded tests of `lab`.
+    /// Builds (see [`CargoRun::build_for`]) then runs the given graded tests of `lab`.
     pub fn run(&self, lab: &Lab, tests: &[TestRef]) -> LabRun {
-        if let Err(error) = self.build(lab) {
+        if let Err(error) = self.build_for(lab, tests) {
             return LabRun::BuildFailed(error);
         }
         let mut by_target: BTreeMap<&str, Vec<&TestRef>> = BTreeMap::new();
@@ -165,26 +184,110 @@ impl CargoRun {
                 .args(tests.iter().map(|t| t.name.as_str()))
                 .output()
                 .map_err(|e| format!("cannot run cargo: {e}"))?;
-            let stdout = String::from_utf8_lossy(&output.stdout);
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            if stdout.trim().is_empty() && !output.status.success() {
-                return Err(first_error(&stderr));
-            }
-            let results = parse_libtest(&stdout);
-            for test in tests {
-                let this_round = match results.get(test.name.as_str()) {
-                    Some(true) => Outcome::Passed,
-                    Some(false) => Outcome::Failed {
-                        output: failure_output(&stdout, &test.name),
-                        flaky: round > 0 && outcomes.get(*test) == Some(&Outcome::Passed),
-                    },
-                    None => Outcome::Missing,
-                };
-                merge(&mut outcomes, test, this_round);
-            }
+            record_round(&output, tests, round, &mut outcomes)?;
         }
         Ok(outcomes)
     }
+}
+
+/// The test executables of a whole workspace as an enclosing `cargo test` built them, to run
+/// the reference's graded tests without building anything again.
+///
+/// A nested `cargo test -p <lab>` could not reuse that build: Cargo unifies features over the
+/// packages it is asked to build, so one lab alone gets a few dependencies with fewer features
+/// than the whole workspace, and with them its own copy of every lab crate above them (measured:
+/// `-p skiff-controllers` recompiles the kubelet, the controllers and all their tests).
+#[derive(Debug, Clone)]
+pub struct Prebuilt {
+    workspace: PathBuf,
+    /// (manifest path, test target name) → executable.
+    executables: BTreeMap<(PathBuf, String), PathBuf>,
+}
+
+impl Prebuilt {
+    /// Lists the test executables of `workspace`'s default members in `target_dir`, building
+    /// whatever is not built yet (nothing, when called from inside the `cargo test` of the same
+    /// workspace and target dir: Cargo holds no lock while tests run). The environment is left
+    /// as it is (`RUSTFLAGS` included), so that nothing is rebuilt differently.
+    pub fn of_workspace(workspace: &Path, target_dir: &Path) -> Result<Prebuilt, String> {
+        let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(workspace)
+            .env("CARGO_TARGET_DIR", target_dir)
+            .args(["test", "--locked", "--no-run", "--message-format=json"])
+            .output()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !output.status.success() {
+            return Err(first_error(&String::from_utf8_lossy(&output.stderr)));
+        }
+        Ok(Prebuilt {
+            workspace: workspace.to_path_buf(),
+            executables: test_executables(&String::from_utf8_lossy(&output.stdout)),
+        })
+    }
+
+    /// Runs the given graded tests of `lab` from the prebuilt executables, as `cargo test`
+    /// would: in the lab's directory, once each.
+    pub fn run(&self, lab: &Lab, tests: &[TestRef]) -> LabRun {
+        let manifest = lab_dir(&self.workspace, lab).join("Cargo.toml");
+        let mut by_target: BTreeMap<&str, Vec<&TestRef>> = BTreeMap::new();
+        for test in tests {
+            by_target.entry(&test.target).or_default().push(test);
+        }
+        let mut outcomes = BTreeMap::new();
+        for (target, tests) in by_target {
+            let Some(executable) = self
+                .executables
+                .get(&(manifest.clone(), target.to_string()))
+            else {
+                for test in tests {
+                    outcomes.insert(test.clone(), Outcome::Missing);
+                }
+                continue;
+            };
+            let output = Command::new(executable)
+                .current_dir(lab_dir(&self.workspace, lab))
+                .env("INSTA_UPDATE", "no")
+                .env("RUST_BACKTRACE", "0")
+                .arg("--exact")
+                .args(tests.iter().map(|t| t.name.as_str()))
+                .output();
+            let recorded = output
+                .map_err(|e| format!("cannot run {}: {e}", executable.display()))
+                .and_then(|output| record_round(&output, &tests, 0, &mut outcomes));
+            if let Err(error) = recorded {
+                return LabRun::BuildFailed(error);
+            }
+        }
+        LabRun::Ran(outcomes)
+    }
+}
+
+/// Reads one run of a test executable into `outcomes`; an error when it printed nothing and
+/// failed (it did not build, or could not start).
+fn record_round(
+    output: &std::process::Output,
+    tests: &[&TestRef],
+    round: u32,
+    outcomes: &mut BTreeMap<TestRef, Outcome>,
+) -> Result<(), String> {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if stdout.trim().is_empty() && !output.status.success() {
+        return Err(first_error(&stderr));
+    }
+    let results = parse_libtest(&stdout);
+    for test in tests {
+        let this_round = match results.get(test.name.as_str()) {
+            Some(true) => Outcome::Passed,
+            Some(false) => Outcome::Failed {
+                output: failure_output(&stdout, &test.name),
+                flaky: round > 0 && outcomes.get(*test) == Some(&Outcome::Passed),
+            },
+            None => Outcome::Missing,
+        };
+        merge(outcomes, test, this_round);
+    }
+    Ok(())
 }
 
 /// Combines one round's outcome into the running result: a failure sticks, and a failure
@@ -207,6 +310,34 @@ fn merge(outcomes: &mut BTreeMap<TestRef, Outcome>, test: &TestRef, this_round: 
         }
     };
     outcomes.insert(test.clone(), merged);
+}
+
+/// The test executables in Cargo's `--message-format=json` output, by (manifest path, target
+/// name).
+fn test_executables(json_lines: &str) -> BTreeMap<(PathBuf, String), PathBuf> {
+    let mut executables = BTreeMap::new();
+    for line in json_lines.lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let test_target = message["target"]["kind"]
+            .as_array()
+            .is_some_and(|kinds| kinds.iter().any(|k| k == "test"));
+        let (Some(manifest), Some(name), Some(executable)) = (
+            message["manifest_path"].as_str(),
+            message["target"]["name"].as_str(),
+            message["executable"].as_str(),
+        ) else {
+            continue;
+        };
+        if test_target {
+            executables.insert(
+                (PathBuf::from(manifest), name.to_string()),
+                PathBuf::from(executable),
+            );
+        }
+    }
+    executables
 }
 
 /// Reads `test <name> ... ok|FAILED` lines: name → passed.
@@ -293,6 +424,37 @@ mod tests {
         let failure = failure_output(OUTPUT, "fails");
         assert!(failure.starts_with("thread 'fails' panicked"), "{failure}");
         assert!(failure.ends_with("demo-x: hint"), "{failure}");
+    }
+
+    #[test]
+    fn test_executables_are_read_from_cargos_json_messages() {
+        let lines = [
+            r#"{"reason":"compiler-artifact","manifest_path":"/w/labs/02-kubelet/Cargo.toml","target":{"kind":["test"],"name":"lifecycle"},"executable":"/w/target/debug/deps/lifecycle-1"}"#,
+            // The same target name in another lab is another executable.
+            r#"{"reason":"compiler-artifact","manifest_path":"/w/labs/04-apiserver/Cargo.toml","target":{"kind":["test"],"name":"lifecycle"},"executable":"/w/target/debug/deps/lifecycle-2"}"#,
+            // A library's unit tests are not an integration test target.
+            r#"{"reason":"compiler-artifact","manifest_path":"/w/labs/02-kubelet/Cargo.toml","target":{"kind":["lib"],"name":"kubelet"},"executable":"/w/target/debug/deps/kubelet-3"}"#,
+            r#"{"reason":"compiler-artifact","manifest_path":"/w/labs/02-kubelet/Cargo.toml","target":{"kind":["lib"],"name":"kubelet"},"executable":null}"#,
+            r#"{"reason":"build-finished","success":true}"#,
+            "not json",
+        ]
+        .join("\n");
+        let found = test_executables(&lines);
+        let key = |lab: &str| {
+            (
+                PathBuf::from(format!("/w/labs/{lab}/Cargo.toml")),
+                "lifecycle".to_string(),
+            )
+        };
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(
+            found[&key("02-kubelet")],
+            PathBuf::from("/w/target/debug/deps/lifecycle-1")
+        );
+        assert_eq!(
+            found[&key("04-apiserver")],
+            PathBuf::from("/w/target/debug/deps/lifecycle-2")
+        );
     }
 
     #[test]
