@@ -615,3 +615,37 @@ fn full_disruption_means_no_node_is_ready() {
         "no node, no disruption"
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_controller_that_starts_late_gives_every_node_a_whole_grace_period() {
+    let cluster = Cluster::new();
+    cluster.heartbeat("n1", 0).await;
+    cluster.heartbeat("n2", 0).await;
+    cluster.bound_pod("web-1", "n1", vec![]).await;
+    // The controller manager starts at t=100 (a resumed cluster, a restarted controller):
+    // both Leases are 100 s old, but it was not there to see them stop.
+    let controller = NodeLifecycleController::new(NodeLifecycleConfig::default(), Time(EPOCH));
+    let mut runner = Runner::new(cluster.api.clone(), controller);
+    let grace = NodeLifecycleConfig::default().grace_period.as_secs();
+    let mut unknown_at = None;
+    for t in 100..=120u64 {
+        cluster.set_time(t);
+        // n2's kubelet is back at t=102; n1's never comes back.
+        if t >= 102 {
+            cluster.heartbeat("n2", t).await;
+        }
+        runner
+            .run_until_quiet(Duration::from_secs(t))
+            .await
+            .unwrap();
+        if unknown_at.is_none() && ready_status(&cluster.node("n1").await) == "Unknown" {
+            unknown_at = Some(t);
+        }
+        assert_eq!(ready_status(&cluster.node("n2").await), "True", "t={t}");
+    }
+    assert_eq!(
+        unknown_at,
+        Some(100 + grace),
+        "a grace period from when it started watching"
+    );
+}

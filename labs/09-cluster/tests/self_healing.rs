@@ -28,14 +28,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use api::client::ApiClient;
-use api::{Deployment, EnvVar, LabelSelector, Lease, Node, Object, Pod, PodPhase, Service};
+use api::{Deployment, EnvVar, LabelSelector, Lease, Object, Pod, PodPhase, Service};
 use apiserver::client::HttpApi;
 use services::proxy_wiring::NodeView;
 
 mod common;
 use common::{
-    Skiff, assert_no_process_under, connect, container_pid, eventually, ip, name, pids_matching,
-    restart_count,
+    Skiff, assert_no_process_under, connect, container_pid, eventually, ip, kubelet_pid, name,
+    node_ready, pids_matching, restart_count,
 };
 
 /// A Deployment `name` (pods labelled `app: name`) of echo servers with a readiness probe: a pod gets traffic only once it
@@ -198,17 +198,6 @@ fn template_of(pod_name: &str) -> String {
         .to_string()
 }
 
-/// Whether node `node`'s Ready condition is True.
-async fn node_ready(api: &HttpApi, node: &str) -> Option<bool> {
-    let node: Node = api.get(None, node).await.ok()?;
-    Some(
-        node.status?
-            .conditions
-            .iter()
-            .any(|c| c.condition_type == "Ready" && c.status == "True"),
-    )
-}
-
 /// The holder of the Lease `kube-system/<name>`.
 async fn leader_of(api: &HttpApi, name: &str) -> Option<String> {
     let lease: Lease = api.get(Some("kube-system"), name).await.ok()?;
@@ -328,17 +317,10 @@ async fn the_cluster_heals_itself_and_rolls_out_without_downtime() {
         .filter(|p| node_of(p) == "n2")
         .map(name)
         .collect();
-    let kubelet = pids_matching(&format!("kubelet --kubeconfig {}", data_dir.display()))
-        .into_iter()
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("\0--node\0n2\0"))
-        })
-        .collect::<Vec<_>>();
-    assert_eq!(kubelet.len(), 1, "one kubelet for n2: {kubelet:?}");
+    let kubelet = kubelet_pid(&data_dir, "n2");
     let stop = Arc::new(AtomicBool::new(false));
     let client = start_client(address, stop.clone());
-    cluster.hang(kubelet[0]);
+    cluster.hang(kubelet);
     eventually("node n2 NotReady", || async {
         (!node_ready(&api, "n2").await?).then_some(())
     })

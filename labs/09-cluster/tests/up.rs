@@ -14,8 +14,11 @@ use services::proxy_wiring::NodeView;
 mod common;
 use common::{
     DEADLINE, Skiff, WEB_DEPLOYMENT, WEB_SERVICE, assert_no_process_under, connect, container_pid,
-    eventually, ip, name, pids_matching, processes_under, restart_count,
+    eventually, ip, kubelet_pid, name, node_ready, pids_matching, processes_under, restart_count,
 };
+
+/// The taint of a node whose kubelet stopped reporting.
+const UNREACHABLE: &str = controllers::nodelifecycle::health::UNREACHABLE_TAINT;
 
 /// One HTTP/1.0 GET of `/` at `address`; the whole answer, or `None` if the connection fails.
 async fn http_get(address: (std::net::Ipv4Addr, u16)) -> Option<String> {
@@ -344,17 +347,33 @@ async fn skiff_up_runs_heals_stops_cleanly_and_resumes() {
         "{output}"
     );
 
-    // Meanwhile n2's kubelet (and maybe the node controller) wrote n2 again; none of those
-    // writes undid the cordon. Then uncordon, for the runs that resume this cluster.
-    eventually("another write to n2 after its cordon", || async {
-        let (cordoned, version) = cordon_state(&api, "n2").await;
-        assert!(
-            cordoned,
-            "n2's cordon was undone at resourceVersion {version}"
-        );
-        (version != cordon_version).then_some(())
+    // Both writers of Nodes write n2 again; none of those writes may undo the cordon. A
+    // kubelet writes its Node's status only when it changes, so make it change: n2's kubelet
+    // hangs until the node controller marks n2 Unknown and taints it, then comes back,
+    // reports Ready, and the controller takes the taints off.
+    cluster.hang(kubelet_pid(&data_dir, "n2"));
+    eventually(
+        "n2 NotReady and tainted while its kubelet hangs",
+        || async {
+            let node: Node = api.get(None, "n2").await.ok()?;
+            let tainted = node.spec.taints.iter().any(|t| t.key == UNREACHABLE);
+            (!node_ready(&api, "n2").await? && tainted).then_some(())
+        },
+    )
+    .await;
+    cluster.resume_all();
+    eventually("n2 Ready again, its taints gone", || async {
+        let node: Node = api.get(None, "n2").await.ok()?;
+        (node_ready(&api, "n2").await? && !node.spec.taints.iter().any(|t| t.key == UNREACHABLE))
+            .then_some(())
     })
     .await;
+    let (cordoned, version) = cordon_state(&api, "n2").await;
+    assert!(
+        cordoned,
+        "n2's cordon was undone by resourceVersion {version}"
+    );
+    assert_ne!(version, cordon_version, "n2 was written after its cordon");
     set_unschedulable(&api, "n2", false).await;
     assert!(!cordon_state(&api, "n2").await.0, "n2 uncordoned");
 

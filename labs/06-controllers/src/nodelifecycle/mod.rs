@@ -8,6 +8,7 @@
 pub mod eviction;
 pub mod health;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use api::client::{ApiClient, ApiResult, DeleteOptions};
@@ -69,6 +70,9 @@ pub struct NodeLifecycleController {
     nodes: Informer<Node>,
     leases: Informer<Lease>,
     pods: Informer<Pod>,
+    /// When this controller first saw each node, by name: no node is judged before it has
+    /// been watched for a whole grace period.
+    watched_since: BTreeMap<String, MicroTime>,
     /// Pods this controller has evicted, as `namespace/name`, in order (for reports).
     evicted: Vec<String>,
     recorder: Recorder,
@@ -83,6 +87,7 @@ impl NodeLifecycleController {
             nodes: Informer::new(None),
             leases: Informer::new(Some(NODE_LEASE_NAMESPACE)),
             pods: Informer::new(None),
+            watched_since: BTreeMap::new(),
             evicted: Vec::new(),
             recorder: Recorder::new(NAME),
         }
@@ -142,15 +147,23 @@ impl<C: ApiClient> Controller<C> for NodeLifecycleController {
         now: Duration,
     ) -> Result<Action, ReconcileError> {
         let Some(mut node) = self.nodes.get(key).cloned() else {
+            self.watched_since.remove(&key.name);
             return Ok(Action::Done);
         };
         let wall = self.wall(now);
+        let grace = i64::try_from(self.config.grace_period.as_micros()).unwrap_or(i64::MAX);
         let lease = self
             .leases
             .get(&Key::new(NODE_LEASE_NAMESPACE, &key.name))
             .cloned();
-        if let Some(condition) =
-            ready_condition(&node, lease.as_ref(), wall, self.config.grace_period)
+        // A node this controller has only just started watching gets a whole grace period from
+        // now, as in Kubernetes: a controller manager that (re)starts must not judge the nodes
+        // by the heartbeats it was not there to see (a resumed cluster's, for one).
+        let watched_since = *self.watched_since.entry(key.name.clone()).or_insert(wall);
+        let judged = wall.0 >= watched_since.0.saturating_add(grace);
+        if judged
+            && let Some(condition) =
+                ready_condition(&node, lease.as_ref(), wall, self.config.grace_period)
         {
             tracing::info!(node = %key.name, "no heartbeat within the grace period: Ready=Unknown");
             let status = node.status.get_or_insert_with(NodeStatus::default);
@@ -228,8 +241,8 @@ impl<C: ApiClient> Controller<C> for NodeLifecycleController {
         if health::ready(&node).is_none_or(|c| c.status != "Unknown")
             && let Some(last) = last_heartbeat(&node, lease.as_ref())
         {
-            let grace = i64::try_from(self.config.grace_period.as_micros()).unwrap_or(i64::MAX);
-            next = Some(earliest(next, MicroTime(last.0.saturating_add(grace))));
+            let from = last.max(watched_since);
+            next = Some(earliest(next, MicroTime(from.0.saturating_add(grace))));
         }
         Ok(match next {
             Some(at) => Action::RequeueAfter(self.until(now, at).max(Duration::from_millis(1))),

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use api::Pod;
+use api::client::ApiClient;
+use api::{Node, Pod};
 use apiserver::client::HttpApi;
 
 /// The safety net for each wait: far longer than any step takes, even on a busy machine.
@@ -221,6 +222,32 @@ pub async fn connect(data_dir: &Path) -> HttpApi {
     })
     .await;
     HttpApi::from_kubeconfig(&kubeconfig).unwrap()
+}
+
+/// Whether node `node`'s Ready condition is True (`None` if it cannot be read).
+pub async fn node_ready(api: &HttpApi, node: &str) -> Option<bool> {
+    let node: Node = api.get(None, node).await.ok()?;
+    Some(
+        node.status?
+            .conditions
+            .iter()
+            .any(|c| c.condition_type == "Ready" && c.status == "True"),
+    )
+}
+
+/// The pid of the kubelet of node `node` in the cluster of `data_dir`; panics unless there is
+/// exactly one.
+pub fn kubelet_pid(data_dir: &Path, node: &str) -> i32 {
+    let flag = format!("\0--node\0{node}\0");
+    let kubelets: Vec<i32> = pids_matching(&format!("kubelet --kubeconfig {}", data_dir.display()))
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&flag))
+        })
+        .collect();
+    assert_eq!(kubelets.len(), 1, "one kubelet for {node}: {kubelets:?}");
+    kubelets[0]
 }
 
 /// A stored pod's name.
