@@ -244,6 +244,36 @@ async fn a_heartbeat_does_not_wake_unschedulable_pods_but_a_new_label_does() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_change_missed_while_not_watching_wakes_unschedulable_pods_after_the_relist() {
+    let api = api();
+    api.create(node("n1", "4", "8Gi")).await.unwrap();
+    let mut picky = pod("picky", "1", "");
+    picky
+        .spec
+        .node_selector
+        .insert("disk".to_string(), "ssd".to_string());
+    api.create(picky).await.unwrap();
+    let mut driver = driver(&api);
+    assert_eq!(driver.run_until_quiet(secs(0.0)).await.unwrap().len(), 1);
+    assert_eq!(driver.scheduler().queue().unschedulable_len(), 1);
+
+    // The node is labelled while the scheduler's watch is down (an API server restart): the
+    // event is never delivered, and the scheduler lists everything again.
+    let n1: api::Node = api.get(None, "n1").await.unwrap();
+    api.update(common::labelled(n1, "disk", "ssd"))
+        .await
+        .unwrap();
+    driver.sync(secs(10.0)).await.unwrap();
+
+    // The relisted cluster may hold any change: the waiting pod is tried again at once, not
+    // after the 5 minutes an unschedulable pod otherwise waits without news.
+    let decisions = driver.run_until_quiet(secs(10.0)).await.unwrap();
+    assert_eq!(decisions.len(), 1);
+    let bound = api.get::<Pod>(Some("default"), "picky").await.unwrap();
+    assert_eq!(bound.spec.node_name.as_deref(), Some("n1"));
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn a_restarted_scheduler_names_its_events_apart_from_its_predecessor() {
     let api = api();
     api.create(node("small", "1", "1Gi")).await.unwrap();

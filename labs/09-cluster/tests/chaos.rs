@@ -47,7 +47,12 @@ async fn replay() {
                 report.end.as_secs()
             );
         }
-        Err(failure) => panic!("{failure}"),
+        Err(failure) => {
+            for line in &failure.timeline {
+                println!("{line}");
+            }
+            panic!("{failure}")
+        }
     }
 }
 // ANCHOR_END: replay

@@ -87,6 +87,9 @@ impl<C: ApiClient> SchedulerDriver<C> {
         for pod in pods.items {
             self.on_pod(WatchEventType::Added, pod, now);
         }
+        // Whatever changed while we were not watching came with no event: a pod waiting for a
+        // change must be tried against the relisted cluster, not wait out its 5 minutes.
+        self.scheduler.queue().on_cluster_change(now);
         self.nodes = Some(self.api.watch(None, &nodes.resource_version).await?);
         self.pods = Some(self.api.watch(None, &pods.resource_version).await?);
         Ok(())

@@ -29,6 +29,11 @@ async fn chaos(plan: Plan) -> ExitCode {
                 );
             }
             Err(failure) => {
+                if verbose {
+                    for line in &failure.timeline {
+                        println!("{line}");
+                    }
+                }
                 println!("{failure}");
                 failed.push(seed);
             }

@@ -90,6 +90,8 @@ pub struct Failure {
     pub after: String,
     /// What went wrong.
     pub message: String,
+    /// The timeline up to the failure, to read what led to it.
+    pub timeline: Vec<String>,
 }
 
 impl fmt::Display for Failure {
@@ -231,6 +233,7 @@ impl Sim {
             at: Duration::ZERO,
             after: "start".into(),
             message: e.to_string(),
+            timeline: Vec::new(),
         })?;
         let epoch = Time(FAKE_EPOCH_SECS as i64);
         let mut sim = Sim {
@@ -328,6 +331,7 @@ impl Sim {
             at: self.now(),
             after: after.to_string(),
             message,
+            timeline: self.timeline.clone(),
         }
     }
 
