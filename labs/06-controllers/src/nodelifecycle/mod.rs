@@ -73,6 +73,8 @@ pub struct NodeLifecycleController {
     /// When this controller first saw each node, by name: no node is judged before it has
     /// been watched for a whole grace period.
     watched_since: BTreeMap<String, MicroTime>,
+    /// Whether the last reconcile found no node Ready (so that the log says it once).
+    disrupted: bool,
     /// Pods this controller has evicted, as `namespace/name`, in order (for reports).
     evicted: Vec<String>,
     recorder: Recorder,
@@ -88,6 +90,7 @@ impl NodeLifecycleController {
             leases: Informer::new(Some(NODE_LEASE_NAMESPACE)),
             pods: Informer::new(None),
             watched_since: BTreeMap::new(),
+            disrupted: false,
             evicted: Vec::new(),
             recorder: Recorder::new(NAME),
         }
@@ -181,11 +184,17 @@ impl<C: ApiClient> Controller<C> for NodeLifecycleController {
             .objects()
             .filter(|n| n.metadata.name != node.metadata.name);
         let disrupted = fully_disrupted(others.chain([&node]));
+        if disrupted != self.disrupted {
+            self.disrupted = disrupted;
+            match disrupted {
+                true => tracing::warn!("no node is Ready: full disruption, no evictions"),
+                false => tracing::info!("a node is Ready again: full disruption over"),
+            }
+        }
         let mut taints = desired_taints(&node, wall);
         if disrupted {
             // No evictions while no node is Ready. The NoExecute taints come back when one is,
             // with a fresh timeAdded, so tolerations count from then (as in Kubernetes).
-            tracing::warn!(node = %key.name, "no node is Ready: full disruption, no evictions");
             taints.retain(|t| !(t.effect == NO_EXECUTE && health::is_lifecycle_taint(t)));
         }
         if taints != node.spec.taints {
