@@ -13,6 +13,7 @@ use services::endpoints::EndpointsController;
 
 use std::path::PathBuf;
 
+use super::scheduler::ElectionFlags;
 use super::{RETRY, connect, mark_ready, stop_signal, wall_clock_now};
 use crate::flags::Flags;
 
@@ -75,11 +76,12 @@ pub fn parse(args: &[String]) -> Result<Option<ControllerManagerArgs>, String> {
     let mut kubeconfig = std::env::var_os("KUBECONFIG").map(PathBuf::from);
     let mut ready_file = None;
     let mut node_lifecycle = NodeLifecycleConfig::default();
-    let mut leader_elect = false;
-    let mut seconds: u64 = 15;
-    let mut identity = format!("controller-manager-{}", std::process::id());
+    let mut election = ElectionFlags::new("controller-manager");
     let mut flags = Flags::new(args);
     while let Some(flag) = flags.next_flag() {
+        if election.take(&flag, &mut flags)? {
+            continue;
+        }
         match flag.name.as_str() {
             "-h" | "--help" => return Ok(None),
             "--kubeconfig" => kubeconfig = Some(flags.value(&flag)?.into()),
@@ -92,22 +94,10 @@ pub fn parse(args: &[String]) -> Result<Option<ControllerManagerArgs>, String> {
                 let seconds: u32 = flags.parsed(&flag, "a number of seconds")?;
                 node_lifecycle.default_toleration_seconds = i64::from(seconds);
             }
-            "--leader-elect" => leader_elect = true,
-            "--lease-seconds" => seconds = flags.parsed(&flag, "a number of seconds")?,
-            "--identity" => {
-                identity = flags.value(&flag)?;
-                if identity.is_empty() {
-                    return Err("--identity: must not be empty".to_string());
-                }
-            }
             other => return Err(format!("{other}: unknown option (see --help)")),
         }
     }
-    let election = if leader_elect {
-        Some(super::scheduler::election_config(&identity, seconds)?)
-    } else {
-        None
-    };
+    let election = election.config()?;
     let kubeconfig = kubeconfig.ok_or("--kubeconfig: required (or set KUBECONFIG)")?;
     Ok(Some(ControllerManagerArgs {
         kubeconfig,

@@ -14,7 +14,7 @@ use scheduler::framework::Profile;
 use scheduler::scheduler::Scheduler;
 
 use super::{RETRY, connect, mark_ready, stop_signal, wall_clock_now};
-use crate::flags::Flags;
+use crate::flags::{Flag, Flags};
 
 /// `skiff scheduler --help`.
 pub const USAGE: &str = "\
@@ -74,35 +74,67 @@ pub fn election_config(identity: &str, seconds: u64) -> Result<ElectionConfig, S
 }
 // ANCHOR_END: election_config
 
+/// The leader-election flags the scheduler and the controller manager share:
+/// `--leader-elect`, `--lease-seconds` and `--identity`.
+#[derive(Debug, Clone)]
+pub struct ElectionFlags {
+    leader_elect: bool,
+    seconds: u64,
+    identity: String,
+}
+
+impl ElectionFlags {
+    /// No election, a 15 s lease and the identity `<component>-<pid>` until flags say otherwise.
+    pub fn new(component: &str) -> Self {
+        ElectionFlags {
+            leader_elect: false,
+            seconds: 15,
+            identity: format!("{component}-{}", std::process::id()),
+        }
+    }
+
+    /// Takes `flag` if it is one of the election flags (`Ok(true)`); `Ok(false)` otherwise.
+    pub fn take(&mut self, flag: &Flag, flags: &mut Flags) -> Result<bool, String> {
+        match flag.name.as_str() {
+            "--leader-elect" => self.leader_elect = true,
+            "--lease-seconds" => self.seconds = flags.parsed(flag, "a number of seconds")?,
+            "--identity" => {
+                self.identity = flags.value(flag)?;
+                if self.identity.is_empty() {
+                    return Err("--identity: must not be empty".to_string());
+                }
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The election the flags ask for: `None` without `--leader-elect`.
+    pub fn config(&self) -> Result<Option<ElectionConfig>, String> {
+        self.leader_elect
+            .then(|| election_config(&self.identity, self.seconds))
+            .transpose()
+    }
+}
+
 /// Parses the flags; `Ok(None)` for `--help`. Errors name the flag.
 pub fn parse(args: &[String]) -> Result<Option<SchedulerArgs>, String> {
     let mut kubeconfig = std::env::var_os("KUBECONFIG").map(PathBuf::from);
     let mut ready_file = None;
-    let mut leader_elect = false;
-    let mut seconds: u64 = 15;
-    let mut identity = format!("scheduler-{}", std::process::id());
+    let mut election = ElectionFlags::new("scheduler");
     let mut flags = Flags::new(args);
     while let Some(flag) = flags.next_flag() {
+        if election.take(&flag, &mut flags)? {
+            continue;
+        }
         match flag.name.as_str() {
             "-h" | "--help" => return Ok(None),
             "--kubeconfig" => kubeconfig = Some(flags.value(&flag)?.into()),
             "--ready-file" => ready_file = Some(flags.value(&flag)?.into()),
-            "--leader-elect" => leader_elect = true,
-            "--lease-seconds" => seconds = flags.parsed(&flag, "a number of seconds")?,
-            "--identity" => {
-                identity = flags.value(&flag)?;
-                if identity.is_empty() {
-                    return Err("--identity: must not be empty".to_string());
-                }
-            }
             other => return Err(format!("{other}: unknown option (see --help)")),
         }
     }
-    let election = if leader_elect {
-        Some(election_config(&identity, seconds)?)
-    } else {
-        None
-    };
+    let election = election.config()?;
     let kubeconfig = kubeconfig.ok_or("--kubeconfig: required (or set KUBECONFIG)")?;
     Ok(Some(SchedulerArgs {
         kubeconfig,
