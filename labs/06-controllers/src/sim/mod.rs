@@ -109,8 +109,9 @@ pub struct Cluster {
 }
 // ANCHOR_END: cluster
 
-/// Every node has the same machine: 4 CPUs, 8 GiB.
-fn machine() -> MachineInfo {
+/// Every simulated node has the same machine: 4 CPUs, 8 GiB (the whole-cluster simulation of
+/// lab 09 uses it too).
+pub fn machine() -> MachineInfo {
     MachineInfo {
         cpus: 4,
         memory_bytes: 8 << 30,

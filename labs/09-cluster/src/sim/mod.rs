@@ -23,9 +23,8 @@ use controllers::nodelifecycle::{NodeLifecycleConfig, NodeLifecycleController};
 use controllers::pods;
 use controllers::replicaset::ReplicaSetController;
 use controllers::runtime::Runner;
-use controllers::sim::{Timeline, World, web_deployment};
+use controllers::sim::{Timeline, World, machine, web_deployment};
 use kubelet::backoff::BackoffPolicy;
-use kubelet::node::MachineInfo;
 use kubelet::{Kubelet, KubeletConfig, ScriptedProber};
 use runtime::clock::FAKE_EPOCH_SECS;
 use runtime::{
@@ -182,19 +181,6 @@ enum Heal {
     NodeUp(String),
     Reconnect(String),
     OnTime(String),
-}
-
-/// Every node has the same machine: 4 CPUs, 8 GiB.
-fn machine() -> MachineInfo {
-    MachineInfo {
-        cpus: 4,
-        memory_bytes: 8 << 30,
-        memory_available_bytes: 6 << 30,
-        processes: 200,
-        pid_max: 4_194_304,
-        disk_available_bytes: 50 << 30,
-        disk_bytes: 100 << 30,
-    }
 }
 
 // ANCHOR: sim
