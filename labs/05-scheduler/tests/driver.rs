@@ -37,6 +37,16 @@ async fn pods(api: &InMemoryApi) -> Vec<Pod> {
         .items
 }
 
+/// A pod that fits only a node labelled `disk=ssd`.
+fn picky() -> Pod {
+    let mut picky = pod("picky", "1", "");
+    picky
+        .spec
+        .node_selector
+        .insert("disk".to_string(), "ssd".to_string());
+    picky
+}
+
 /// One line per pod (where it is, or why not) and per event, for a snapshot.
 async fn report(api: &InMemoryApi) -> String {
     let mut lines = Vec::new();
@@ -217,12 +227,7 @@ async fn a_malformed_pod_gets_one_event_naming_the_field() {
 async fn a_heartbeat_does_not_wake_unschedulable_pods_but_a_new_label_does() {
     let api = api();
     api.create(node("n1", "4", "8Gi")).await.unwrap();
-    let mut picky = pod("picky", "1", "");
-    picky
-        .spec
-        .node_selector
-        .insert("disk".to_string(), "ssd".to_string());
-    api.create(picky).await.unwrap();
+    api.create(picky()).await.unwrap();
     let mut driver = driver(&api);
     assert_eq!(driver.run_until_quiet(secs(0.0)).await.unwrap().len(), 1);
 
@@ -247,12 +252,7 @@ async fn a_heartbeat_does_not_wake_unschedulable_pods_but_a_new_label_does() {
 async fn a_change_missed_while_not_watching_wakes_unschedulable_pods_after_the_relist() {
     let api = api();
     api.create(node("n1", "4", "8Gi")).await.unwrap();
-    let mut picky = pod("picky", "1", "");
-    picky
-        .spec
-        .node_selector
-        .insert("disk".to_string(), "ssd".to_string());
-    api.create(picky).await.unwrap();
+    api.create(picky()).await.unwrap();
     let mut driver = driver(&api);
     assert_eq!(driver.run_until_quiet(secs(0.0)).await.unwrap().len(), 1);
     assert_eq!(driver.scheduler().queue().unschedulable_len(), 1);
